@@ -1,0 +1,219 @@
+//! The engineer R-tree: engineers as points on the unit sphere.
+
+use rstar::primitives::GeomWithData;
+use rstar::{PointDistance, RTree};
+
+use super::{chord_for_km, distance_km, km_for_chord, unit_vector};
+use crate::model::LatLon;
+
+type Entry = GeomWithData<[f64; 3], u32>;
+
+/// An engineer found by a query: its position in the indexed list and its great-circle distance.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Neighbor {
+    /// Index of the engineer in the list the index was built from.
+    pub index: u32,
+    /// Great-circle distance from the query point, in km.
+    pub distance_km: f64,
+}
+
+/// A static spatial index over engineer positions, built once per fleet.
+///
+/// Positions are stored as 3-D points on the unit sphere, so straight-line (chord) distance is monotone
+/// in great-circle distance and a km radius is an exact chord query, with no distortion near the poles
+/// or the antimeridian. Results are sorted by (distance, index), so ties never depend on tree layout.
+#[derive(Debug, Clone)]
+pub struct EngineerIndex {
+    tree: RTree<Entry>,
+    positions: Vec<LatLon>,
+}
+
+impl EngineerIndex {
+    /// Builds the index by bulk loading. `O(n log n)`.
+    ///
+    /// # Panics
+    /// If there are more than `u32::MAX` positions.
+    pub fn new(positions: &[LatLon]) -> EngineerIndex {
+        let entries = positions
+            .iter()
+            .enumerate()
+            .map(|(i, &p)| {
+                let index = u32::try_from(i).expect("at most u32::MAX engineers");
+                GeomWithData::new(unit_vector(p), index)
+            })
+            .collect();
+        EngineerIndex {
+            tree: RTree::bulk_load(entries),
+            positions: positions.to_vec(),
+        }
+    }
+
+    /// Number of indexed engineers.
+    pub fn len(&self) -> usize {
+        self.positions.len()
+    }
+
+    /// Whether the index is empty.
+    pub fn is_empty(&self) -> bool {
+        self.positions.is_empty()
+    }
+
+    /// Every engineer within `radius_km` (great-circle, inclusive) of `center`, sorted by
+    /// (distance, index). `O(log n + k)` for `k` results.
+    pub fn within(&self, center: LatLon, radius_km: f64) -> Vec<Neighbor> {
+        if !(radius_km >= 0.0) {
+            return Vec::new();
+        }
+        let q = unit_vector(center);
+        // Inflate the chord a little so rounding never drops a point the exact test keeps; the
+        // haversine test below is the definition.
+        let chord = chord_for_km(radius_km) * (1.0 + 1e-9) + 1e-12;
+        let mut out: Vec<Neighbor> = self
+            .tree
+            .locate_within_distance(q, chord * chord)
+            .filter_map(|entry| {
+                let d = distance_km(center, self.positions[entry.data as usize]);
+                (d <= radius_km).then_some(Neighbor {
+                    index: entry.data,
+                    distance_km: d,
+                })
+            })
+            .collect();
+        sort_neighbors(&mut out);
+        out
+    }
+
+    /// The `k` engineers nearest to `center`, sorted by (distance, index). Among engineers tied at the
+    /// k-th distance, the lowest indices are kept. `O(k log n)` typical.
+    pub fn nearest(&self, center: LatLon, k: usize) -> Vec<Neighbor> {
+        if k == 0 {
+            return Vec::new();
+        }
+        let mut out: Vec<Neighbor> = Vec::with_capacity(k.min(self.len()));
+        self.visit_nearest(center, f64::INFINITY, |n| {
+            if out.len() >= k && n.distance_km > out[k - 1].distance_km {
+                return false;
+            }
+            out.push(n);
+            true
+        });
+        sort_neighbors(&mut out);
+        out.truncate(k);
+        out
+    }
+
+    /// Calls `visit` with engineers in increasing chord order (ties in tree order) until it returns
+    /// `false` or the next engineer is beyond `max_km`. The caller sorts what it keeps.
+    pub(crate) fn visit_nearest(
+        &self,
+        center: LatLon,
+        max_km: f64,
+        mut visit: impl FnMut(Neighbor) -> bool,
+    ) {
+        let q = unit_vector(center);
+        let max_chord2 = {
+            let c = chord_for_km(max_km.min(1e9)) * (1.0 + 1e-9) + 1e-12;
+            c * c
+        };
+        for entry in self.tree.nearest_neighbor_iter(q) {
+            let chord2 = entry.geom().distance_2(&q);
+            if chord2 > max_chord2 {
+                break;
+            }
+            let d = distance_km(center, self.positions[entry.data as usize]);
+            // The chord is only a filter; the haversine distance decides (and agrees to rounding).
+            let d = if d.is_finite() {
+                d
+            } else {
+                km_for_chord(chord2.sqrt())
+            };
+            if d > max_km {
+                continue;
+            }
+            if !visit(Neighbor {
+                index: entry.data,
+                distance_km: d,
+            }) {
+                break;
+            }
+        }
+    }
+}
+
+/// Sorts by (distance, index): the deterministic order of every query result.
+pub(crate) fn sort_neighbors(v: &mut [Neighbor]) {
+    v.sort_unstable_by(|a, b| {
+        a.distance_km
+            .total_cmp(&b.distance_km)
+            .then(a.index.cmp(&b.index))
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn grid() -> Vec<LatLon> {
+        (0..400)
+            .map(|i| {
+                LatLon::new(
+                    42.0 + (i / 20) as f64 * 0.01,
+                    -71.0 + (i % 20) as f64 * 0.01,
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn within_matches_brute_force() {
+        let pts = grid();
+        let idx = EngineerIndex::new(&pts);
+        for (center, r) in [
+            (LatLon::new(42.05, -70.95), 3.0),
+            (LatLon::new(42.1, -70.9), 0.0),
+            (LatLon::new(41.0, -71.0), 500.0),
+        ] {
+            let got = idx.within(center, r);
+            let mut want: Vec<Neighbor> = pts
+                .iter()
+                .enumerate()
+                .map(|(i, &p)| Neighbor {
+                    index: i as u32,
+                    distance_km: distance_km(center, p),
+                })
+                .filter(|n| n.distance_km <= r)
+                .collect();
+            sort_neighbors(&mut want);
+            assert_eq!(got, want);
+        }
+    }
+
+    #[test]
+    fn nearest_is_sorted_and_breaks_ties_by_index() {
+        // Four engineers at one point, one further away.
+        let p = LatLon::new(10.0, 10.0);
+        let pts = vec![LatLon::new(10.1, 10.0), p, p, p, p];
+        let idx = EngineerIndex::new(&pts);
+        let got: Vec<u32> = idx.nearest(p, 3).iter().map(|n| n.index).collect();
+        assert_eq!(got, vec![1, 2, 3]);
+        let all: Vec<u32> = idx.nearest(p, 10).iter().map(|n| n.index).collect();
+        assert_eq!(all, vec![1, 2, 3, 4, 0]);
+        assert!(idx.nearest(p, 0).is_empty());
+    }
+
+    #[test]
+    fn radius_is_exact_across_the_antimeridian() {
+        let pts = vec![
+            LatLon::new(0.0, 179.99),
+            LatLon::new(0.0, -179.99),
+            LatLon::new(0.0, 170.0),
+        ];
+        let idx = EngineerIndex::new(&pts);
+        let got: Vec<u32> = idx
+            .within(LatLon::new(0.0, 180.0), 5.0)
+            .iter()
+            .map(|n| n.index)
+            .collect();
+        assert_eq!(got.len(), 2);
+    }
+}
