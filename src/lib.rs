@@ -3,12 +3,19 @@
 #![deny(missing_docs)]
 
 mod error;
+mod fleet;
 pub mod geo;
 pub mod model;
 pub mod solve;
 
 pub use error::{Entity, Error, ErrorKind};
+pub use fleet::Fleet;
 pub use model::{
     AttrValue, Attributes, Customer, Engineer, EngineerId, LatLon, Priority, Shift, Ticket,
     TicketId, Tier,
+};
+pub use solve::{
+    Assignment, Candidate, CandidateSet, Config, Constraint, CostBreakdown, CostWeights,
+    Dispatcher, Plan, PlanStats, Ranking, Reason, Rejection, Screening, SolverKind, StageTimings,
+    Unassigned, Violation,
 };

@@ -4,6 +4,7 @@
 
 mod index;
 
+pub(crate) use index::sort_neighbors;
 pub use index::{EngineerIndex, Neighbor};
 
 use crate::model::LatLon;

@@ -2,9 +2,19 @@
 //!
 //! Only [`lp`] uses the LP library; none of its types appear in the public API.
 
+mod candidates;
+mod config;
+mod dispatcher;
 pub mod flow;
 pub mod greedy;
 pub mod lp;
 mod network;
+mod plan;
 
+pub use candidates::{
+    Candidate, Constraint, CostBreakdown, Ranking, Rejection, Screening, Violation,
+};
+pub use config::{Config, CostWeights, SolverKind};
+pub use dispatcher::{CandidateSet, Dispatcher};
 pub use network::{MAX_COST, Network, NetworkSolution};
+pub use plan::{Assignment, Plan, PlanStats, Reason, StageTimings, Unassigned};

@@ -34,7 +34,7 @@ pub const MAX_COST: i64 = 1 << 40;
 pub struct Network {
     capacity: Vec<u32>,
     penalty: Vec<i64>,
-    /// Arcs of ticket `t` are `arc_start[t]..arc_start[t + 1]`, sorted by engineer.
+    /// Arcs of ticket `t` are `arc_start[t]..arc_start[t + 1]`, sorted by (cost, engineer).
     arc_start: Vec<usize>,
     arc_engineer: Vec<u32>,
     arc_cost: Vec<i64>,
@@ -62,10 +62,11 @@ fn invalid(message: String) -> Error {
     ErrorKind::InvalidInstance { message }.into()
 }
 
-fn check_cost(what: &str, value: i64) -> Result<(), Error> {
+fn check_cost(what: impl FnOnce() -> String, value: i64) -> Result<(), Error> {
     if value.abs() > MAX_COST {
         return Err(invalid(format!(
-            "{what}: {value} is beyond the limit of {MAX_COST}"
+            "{}: {value} is beyond the limit of {MAX_COST}",
+            what()
         )));
     }
     Ok(())
@@ -85,22 +86,26 @@ impl Network {
     ) -> Result<Network, Error> {
         let (n, m) = (penalty.len(), capacity.len());
         for (t, &p) in penalty.iter().enumerate() {
-            check_cost(&format!("penalty of ticket {t}"), p)?;
+            check_cost(|| format!("penalty of ticket {t}"), p)?;
         }
-        if !arcs.is_sorted_by_key(|&(t, e, _)| (t, e)) {
-            arcs.sort_unstable_by_key(|&(t, e, _)| (t, e));
+        // Cheapest first within a ticket: the flow solver stops scanning a ticket's arcs early.
+        if !arcs.is_sorted_by_key(|&(t, e, c)| (t, c, e)) {
+            arcs.sort_unstable_by_key(|&(t, e, c)| (t, c, e));
         }
         let mut arc_start = vec![0usize; n + 1];
-        for (i, &(t, e, c)) in arcs.iter().enumerate() {
+        // last_ticket[e] = 1 + the last ticket seen with an arc to e, to catch repeated pairs.
+        let mut last_ticket = vec![0u32; m];
+        for &(t, e, c) in &arcs {
             if t as usize >= n || e as usize >= m {
                 return Err(invalid(format!(
                     "arc ({t}, {e}) names a ticket or engineer beyond {n} tickets and {m} engineers"
                 )));
             }
-            if i > 0 && arcs[i - 1].0 == t && arcs[i - 1].1 == e {
+            if last_ticket[e as usize] == t + 1 {
                 return Err(invalid(format!("arc ({t}, {e}) appears twice")));
             }
-            check_cost(&format!("cost of arc ({t}, {e})"), c)?;
+            last_ticket[e as usize] = t + 1;
+            check_cost(|| format!("cost of arc ({t}, {e})"), c)?;
             arc_start[t as usize + 1] += 1;
         }
         for t in 0..n {
@@ -147,7 +152,7 @@ impl Network {
                 )));
             }
             for &c in list {
-                check_cost(&format!("load cost of engineer {e}"), c)?;
+                check_cost(|| format!("load cost of engineer {e}"), c)?;
             }
         }
         self.load_costs = Some(costs);
@@ -179,7 +184,7 @@ impl Network {
         self.penalty[t]
     }
 
-    /// The arcs of ticket `t` as `(engineer, cost)`, sorted by engineer.
+    /// The arcs of ticket `t` as `(engineer, cost)`, cheapest first (ties by engineer).
     pub fn arcs_of(&self, t: usize) -> impl ExactSizeIterator<Item = (u32, i64)> + '_ {
         let r = self.arc_range(t);
         self.arc_engineer[r.clone()]
@@ -210,11 +215,9 @@ impl Network {
         self.load_costs.as_ref().map_or(0, |c| c[e][k])
     }
 
-    /// The cost of the arc from `t` to `e`, if there is one. `O(log d)` for `d` arcs of `t`.
+    /// The cost of the arc from `t` to `e`, if there is one. `O(d)` for `d` arcs of `t`.
     pub fn arc_cost_of(&self, t: usize, e: u32) -> Option<i64> {
-        let r = self.arc_range(t);
-        let at = self.arc_engineer[r.clone()].binary_search(&e).ok()?;
-        Some(self.arc_cost[r.start + at])
+        self.arcs_of(t).find(|&(x, _)| x == e).map(|(_, c)| c)
     }
 
     /// Checks that `assignment` is feasible (arcs exist, capacities respected) and returns its
@@ -587,6 +590,7 @@ mod tests {
         let net = Network::parse(SMALL).unwrap();
         assert_eq!((net.tickets(), net.engineers(), net.arcs()), (2, 2, 3));
         assert_eq!(net.arcs_of(0).collect::<Vec<_>>(), vec![(0, 5), (1, 9)]);
+        assert_eq!(net.arcs_of(1).collect::<Vec<_>>(), vec![(0, 3)]);
         let mut out = Vec::new();
         net.write(&mut out).unwrap();
         assert_eq!(

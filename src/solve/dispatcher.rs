@@ -1,0 +1,473 @@
+//! The dispatcher: one run from tickets to a plan, and real-time ranking for one ticket.
+
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+#[cfg(feature = "parallel")]
+use rayon::prelude::*;
+
+use super::candidates::{
+    self, Candidate, CostBreakdown, Mask, Ranking, Rejection, Screening, UNITS_PER_POINT, units,
+};
+use super::config::{Config, SolverKind};
+use super::plan::{Assignment, Plan, PlanStats, Reason, StageTimings, Unassigned};
+use super::{Network, NetworkSolution, flow, greedy, lp};
+use crate::error::Error;
+use crate::fleet::Fleet;
+use crate::geo::Neighbor;
+use crate::model::{Priority, Ticket, validate_tickets};
+
+/// Decides which engineer takes which ticket. Immutable and `Send + Sync`: one dispatcher serves any
+/// number of runs, from any number of threads.
+#[derive(Debug, Clone, Default)]
+pub struct Dispatcher {
+    config: Config,
+}
+
+/// The candidates of one ticket in a run.
+#[derive(Debug, Clone)]
+struct TicketCandidates {
+    /// Eligible engineers, nearest first.
+    eligible: Vec<Neighbor>,
+    /// Integer arc cost of each, same order.
+    cost: Vec<i64>,
+    screening: Screening,
+}
+
+/// The candidate stage's output for a whole run: the sparse assignment model and what it came from.
+///
+/// Returned by [`Dispatcher::candidate_set`] so hosts (and benchmarks) can inspect or export the
+/// model; [`Dispatcher::plan`] builds one internally.
+#[derive(Debug, Clone)]
+pub struct CandidateSet {
+    per_ticket: Vec<TicketCandidates>,
+    network: Network,
+    penalties: [i64; 4],
+    /// Extra cost of engineer e's k-th ticket in this run, in units (empty without load balancing).
+    load_marginal: Vec<Vec<i64>>,
+}
+
+impl CandidateSet {
+    /// The sparse assignment model (tickets in input order, engineers in fleet order).
+    pub fn network(&self) -> &Network {
+        &self.network
+    }
+
+    /// Number of candidate (ticket, engineer) pairs.
+    pub fn len(&self) -> usize {
+        self.network.arcs()
+    }
+
+    /// Whether there is no candidate pair at all.
+    pub fn is_empty(&self) -> bool {
+        self.network.arcs() == 0
+    }
+
+    /// The unassignment penalty of P1..P4 tickets in thousandths of a point.
+    pub fn penalties(&self) -> [i64; 4] {
+        self.penalties
+    }
+}
+
+/// What each engineer took in a run: how many tickets, and the most urgent priority among them.
+struct Taken<'a> {
+    count: &'a [u32],
+    best: &'a [Option<Priority>],
+}
+
+/// Unassignment penalties that make priority lexicographic.
+///
+/// With `G` = one more than the largest arc cost plus load cost, P4 costs `G` (so a ticket with a free
+/// candidate is always assigned), and each level above costs `4G` more. A direct swap — leaving a
+/// higher-priority ticket out to serve a lower one at the same engineer — changes arc costs by less
+/// than `G`, so it never pays; the factor 4 extends that to chains of up to four re-assignments.
+/// Pinned tickets rank above P1.
+fn penalties(max_arc: i64, max_load: i64) -> ([i64; 4], i64) {
+    let g = max_arc.max(0) + max_load.max(0) + 1;
+    let level = |k: i64| g * (1 + 4 * k);
+    ([level(3), level(2), level(1), level(0)], level(4))
+}
+
+impl Dispatcher {
+    /// A dispatcher with these settings.
+    pub fn new(config: Config) -> Dispatcher {
+        Dispatcher { config }
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Finds and costs every ticket's candidates and builds the assignment model: stages 1–2 of a run.
+    /// Parallel over tickets with the `parallel` feature; the result does not depend on the thread
+    /// count. `O(n · (log m + k))` for `n` tickets, `m` engineers and `k` engineers examined per
+    /// ticket.
+    ///
+    /// # Errors
+    /// An invalid configuration value, or the first invalid ticket (empty or duplicate id, bad
+    /// coordinates, minimum level above 5, unknown engineer referenced).
+    pub fn candidate_set(
+        &self,
+        fleet: &Fleet,
+        tickets: &[Ticket],
+        now: DateTime<Utc>,
+    ) -> Result<CandidateSet, Error> {
+        self.config.validate()?;
+        validate_tickets(tickets, |id| fleet.get(id).is_some())?;
+        Ok(self.build_candidates(fleet, tickets, now))
+    }
+
+    fn build_candidates(
+        &self,
+        fleet: &Fleet,
+        tickets: &[Ticket],
+        now: DateTime<Utc>,
+    ) -> CandidateSet {
+        let mask = Mask::new(fleet, now);
+        let config = &self.config;
+        let one = |ticket: &Ticket| {
+            let (eligible, screening) = candidates::screen(fleet, &mask, config, ticket, None);
+            let cost = eligible
+                .iter()
+                .map(|n| {
+                    let engineer = &fleet.engineers()[n.index as usize];
+                    units(
+                        CostBreakdown::new(&config.weights, engineer, ticket, n.distance_km).total,
+                    )
+                })
+                .collect();
+            TicketCandidates {
+                eligible,
+                cost,
+                screening,
+            }
+        };
+        #[cfg(feature = "parallel")]
+        let per_ticket: Vec<TicketCandidates> = tickets.par_iter().map(one).collect();
+        #[cfg(not(feature = "parallel"))]
+        let per_ticket: Vec<TicketCandidates> = tickets.iter().map(one).collect();
+
+        let load_marginal: Vec<Vec<i64>> = match config.load_balancing_per_ticket {
+            None => Vec::new(),
+            Some(w) => fleet
+                .engineers()
+                .iter()
+                .map(|e| {
+                    let open = f64::from(e.open_tickets.max(0));
+                    (0..e.remaining_capacity())
+                        .map(|k| units(w * (open + f64::from(k))))
+                        .collect()
+                })
+                .collect(),
+        };
+        let max_arc = per_ticket
+            .iter()
+            .flat_map(|c| c.cost.iter().copied())
+            .max()
+            .unwrap_or(0);
+        let max_load = load_marginal
+            .iter()
+            .filter_map(|m| m.last().copied())
+            .max()
+            .unwrap_or(0);
+        let (levels, pinned) = penalties(max_arc, max_load);
+
+        let mut arcs = Vec::with_capacity(per_ticket.iter().map(|c| c.eligible.len()).sum());
+        for (t, c) in per_ticket.iter().enumerate() {
+            let start = arcs.len();
+            arcs.extend(
+                c.eligible
+                    .iter()
+                    .zip(&c.cost)
+                    .map(|(n, &cost)| (t as u32, n.index, cost)),
+            );
+            arcs[start..].sort_unstable_by_key(|a| (a.2, a.1));
+        }
+        let capacity = fleet
+            .engineers()
+            .iter()
+            .map(|e| e.remaining_capacity())
+            .collect();
+        let penalty = tickets
+            .iter()
+            .map(|t| {
+                if t.pinned_engineer.is_some() {
+                    pinned
+                } else {
+                    levels[t.priority.index()]
+                }
+            })
+            .collect();
+        let mut network = Network::new(capacity, penalty, arcs)
+            .expect("candidate arcs are valid by construction");
+        if !load_marginal.is_empty() {
+            network = network
+                .with_load_costs(load_marginal.clone())
+                .expect("load costs are convex by construction");
+        }
+        CandidateSet {
+            per_ticket,
+            network,
+            penalties: levels,
+            load_marginal,
+        }
+    }
+
+    /// Plans a batch: every ticket comes back assigned (with its cost breakdown) or unassigned with
+    /// the reason. Deterministic: the same input gives the same plan, whatever the thread count.
+    ///
+    /// Cost: candidate generation `O(n · (log m + k))`, then the solver (see
+    /// [`flow`](super::flow) for the default).
+    ///
+    /// # Errors
+    /// An invalid configuration value or ticket (see [`Dispatcher::candidate_set`]). A ticket that
+    /// cannot be placed is not an error: it is in [`Plan::unassigned`].
+    ///
+    /// # Examples
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use dispatchkit::{Config, Dispatcher, Engineer, Fleet, LatLon, Priority, Ticket};
+    /// let now = Utc.with_ymd_and_hms(2025, 3, 3, 9, 0, 0).unwrap();
+    /// let fleet = Fleet::new(vec![
+    ///     Engineer::new("ana", LatLon::new(42.36, -71.06), 1).with_skill("network", 4),
+    ///     Engineer::new("ben", LatLon::new(42.30, -71.10), 1).with_skill("network", 2),
+    /// ])?;
+    /// let tickets = vec![
+    ///     Ticket::new("T-1", LatLon::new(42.35, -71.05), "network", now).with_min_level(3),
+    ///     Ticket::new("T-2", LatLon::new(42.31, -71.09), "network", now).with_priority(Priority::P1),
+    /// ];
+    /// let plan = Dispatcher::new(Config::default()).plan(&fleet, &tickets, now)?;
+    /// assert_eq!(plan.assignments().len(), 2);
+    /// assert_eq!(plan.assignment_of(&"T-1".into()).unwrap().engineer.as_str(), "ana");
+    /// # Ok::<(), dispatchkit::Error>(())
+    /// ```
+    pub fn plan(
+        &self,
+        fleet: &Fleet,
+        tickets: &[Ticket],
+        now: DateTime<Utc>,
+    ) -> Result<Plan, Error> {
+        let clock = Instant::now();
+        self.config.validate()?;
+        validate_tickets(tickets, |id| fleet.get(id).is_some())?;
+        let mut timings = StageTimings {
+            validate: clock.elapsed(),
+            ..StageTimings::default()
+        };
+
+        let clock = Instant::now();
+        let set = self.build_candidates(fleet, tickets, now);
+        timings.candidates = clock.elapsed();
+
+        let clock = Instant::now();
+        let (solution, solver, fallback) = self.solve(&set.network);
+        timings.solve = clock.elapsed();
+
+        let clock = Instant::now();
+        let (assignments, unassigned) = self.assemble(fleet, tickets, &set, &solution);
+        let mut screening = Screening::default();
+        for c in &set.per_ticket {
+            screening.add(&c.screening);
+        }
+        timings.assemble = clock.elapsed();
+
+        let stats = PlanStats {
+            solver,
+            fallback,
+            objective: solution.objective,
+            tickets: tickets.len(),
+            engineers: fleet.len(),
+            candidates: set.network.arcs(),
+            screening,
+            penalties: set.penalties,
+            timings,
+        };
+        Ok(Plan {
+            assignments,
+            unassigned,
+            stats,
+        })
+    }
+
+    /// Runs the configured solver; an LP backend failure falls back to the flow solver (which cannot
+    /// fail) and says so.
+    fn solve(&self, net: &Network) -> (NetworkSolution, SolverKind, Option<String>) {
+        match self.config.solver {
+            SolverKind::Flow => (flow::solve(net), SolverKind::Flow, None),
+            SolverKind::Greedy => (greedy::solve(net), SolverKind::Greedy, None),
+            SolverKind::Lp => match lp::solve(net) {
+                Ok(s) => (s, SolverKind::Lp, None),
+                Err(e) => (
+                    flow::solve(net),
+                    SolverKind::Flow,
+                    Some(format!("lp failed ({e}); used flow")),
+                ),
+            },
+        }
+    }
+
+    fn assemble(
+        &self,
+        fleet: &Fleet,
+        tickets: &[Ticket],
+        set: &CandidateSet,
+        solution: &NetworkSolution,
+    ) -> (Vec<Assignment>, Vec<Unassigned>) {
+        let engineers = fleet.engineers();
+        let mut load = vec![0u32; engineers.len()];
+        // The most urgent priority each engineer took in this run, for the reasons below.
+        let mut best_taken: Vec<Option<Priority>> = vec![None; engineers.len()];
+        let mut taken = vec![0u32; engineers.len()];
+        for (t, e) in solution.assignment.iter().enumerate() {
+            if let Some(e) = *e {
+                taken[e as usize] += 1;
+                let slot = &mut best_taken[e as usize];
+                *slot = Some(slot.map_or(tickets[t].priority, |p| p.min(tickets[t].priority)));
+            }
+        }
+        let mut assignments = Vec::with_capacity(solution.assigned());
+        let mut unassigned = Vec::new();
+        for (t, ticket) in tickets.iter().enumerate() {
+            let cand = &set.per_ticket[t];
+            match solution.assignment[t] {
+                Some(e) => {
+                    let rank = cand
+                        .eligible
+                        .iter()
+                        .position(|n| n.index == e)
+                        .expect("assigned to a candidate");
+                    let distance_km = cand.eligible[rank].distance_km;
+                    let engineer = &engineers[e as usize];
+                    let k = load[e as usize] as usize;
+                    load[e as usize] += 1;
+                    let balance = set.load_marginal.get(e as usize).map_or(0, |m| m[k]);
+                    let cost =
+                        CostBreakdown::new(&self.config.weights, engineer, ticket, distance_km)
+                            .with_load_balance(balance as f64 / UNITS_PER_POINT);
+                    assignments.push(Assignment {
+                        ticket: ticket.id.clone(),
+                        engineer: engineer.id.clone(),
+                        priority: ticket.priority,
+                        distance_km,
+                        cost,
+                        candidate_rank: rank as u32,
+                    });
+                }
+                None => {
+                    let taken = Taken {
+                        count: &taken,
+                        best: &best_taken,
+                    };
+                    let reason = self.reason(fleet, ticket, cand, &set.network, &taken, t);
+                    unassigned.push(Unassigned {
+                        ticket: ticket.id.clone(),
+                        priority: ticket.priority,
+                        reason,
+                    });
+                }
+            }
+        }
+        (assignments, unassigned)
+    }
+
+    /// Why ticket `t` was left out, from what the run did.
+    fn reason(
+        &self,
+        fleet: &Fleet,
+        ticket: &Ticket,
+        cand: &TicketCandidates,
+        net: &Network,
+        taken: &Taken<'_>,
+        t: usize,
+    ) -> Reason {
+        if cand.eligible.is_empty() {
+            return match cand.screening.last_removed_by() {
+                Some(candidates::Constraint::Reach) | None => Reason::NoEngineerInReach {
+                    max_travel_km: self.config.max_travel_km,
+                    nearest_km: fleet
+                        .index()
+                        .nearest(ticket.location, 1)
+                        .first()
+                        .map(|n| n.distance_km),
+                },
+                Some(constraint) => Reason::NoEligibleEngineer {
+                    constraint,
+                    screening: cand.screening,
+                },
+            };
+        }
+        let full = |e: u32| taken.count[e as usize] >= net.capacity(e as usize);
+        if cand.eligible.iter().all(|n| full(n.index)) {
+            let took_higher_priority = cand
+                .eligible
+                .iter()
+                .filter(|n| taken.best[n.index as usize].is_some_and(|p| p < ticket.priority))
+                .count() as u32;
+            Reason::CandidatesFull {
+                candidates: cand.eligible.len() as u32,
+                took_higher_priority,
+            }
+        } else {
+            let cheapest = cand.cost.iter().copied().min().unwrap_or(0);
+            Reason::NotWorthAssigning {
+                cheapest_cost: cheapest as f64 / UNITS_PER_POINT,
+                penalty: net.penalty(t) as f64 / UNITS_PER_POINT,
+            }
+        }
+    }
+
+    /// Ranks every eligible engineer for one ticket, cheapest first, with the cost breakdown, and
+    /// lists the nearby engineers that are not eligible with the constraint they fail. For real-time
+    /// routing: looks only at the engineers near the ticket (no per-run mask), `O(log m + k)`.
+    ///
+    /// # Errors
+    /// The ticket is invalid (see [`Dispatcher::candidate_set`]) or the configuration is.
+    pub fn candidates(
+        &self,
+        fleet: &Fleet,
+        ticket: &Ticket,
+        now: DateTime<Utc>,
+    ) -> Result<Ranking, Error> {
+        self.config.validate()?;
+        validate_tickets(std::slice::from_ref(ticket), |id| fleet.get(id).is_some())?;
+        let mask = Mask::lazy(now);
+        let mut rejected = Vec::new();
+        let (eligible, _) =
+            candidates::screen(fleet, &mask, &self.config, ticket, Some(&mut rejected));
+        let engineers = fleet.engineers();
+        let mut eligible: Vec<Candidate> = eligible
+            .iter()
+            .map(|n| {
+                let engineer = &engineers[n.index as usize];
+                Candidate {
+                    engineer: engineer.id.clone(),
+                    distance_km: n.distance_km,
+                    cost: CostBreakdown::new(&self.config.weights, engineer, ticket, n.distance_km),
+                }
+            })
+            .collect();
+        // Sorted by (cost, distance, id); the candidates arrive sorted by (distance, id) and the sort
+        // is stable, so equal costs keep that order.
+        eligible.sort_by(|a, b| a.cost.total.total_cmp(&b.cost.total));
+        candidates::sort_pairs(&mut rejected);
+        let rejected = rejected
+            .into_iter()
+            .map(|(n, c)| {
+                let engineer = &engineers[n.index as usize];
+                Rejection {
+                    engineer: engineer.id.clone(),
+                    distance_km: n.distance_km,
+                    violation: candidates::violation(
+                        engineer,
+                        ticket,
+                        c,
+                        &self.config,
+                        n.distance_km,
+                    ),
+                }
+            })
+            .collect();
+        Ok(Ranking { eligible, rejected })
+    }
+}

@@ -1,0 +1,168 @@
+//! The plan a dispatch run returns: assignments with their cost, unassigned tickets with a reason,
+//! and statistics.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::candidates::{Constraint, CostBreakdown, Screening};
+use super::config::SolverKind;
+use crate::error::Error;
+use crate::model::{EngineerId, Priority, TicketId};
+
+/// A ticket given to an engineer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Assignment {
+    /// The ticket.
+    pub ticket: TicketId,
+    /// The engineer who takes it.
+    pub engineer: EngineerId,
+    /// The ticket's priority.
+    pub priority: Priority,
+    /// Great-circle distance from the engineer to the ticket.
+    pub distance_km: f64,
+    /// The cost of this assignment, term by term.
+    pub cost: CostBreakdown,
+    /// The engineer's place (0-based) in the ticket's candidate list, nearest first.
+    pub candidate_rank: u32,
+}
+
+/// Why a ticket was not assigned: computed from what happened, never guessed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "reason", rename_all = "snake_case")]
+pub enum Reason {
+    /// No engineer at all within the maximum travel distance.
+    NoEngineerInReach {
+        /// The limit.
+        max_travel_km: f64,
+        /// Distance to the nearest engineer, if the fleet has any.
+        nearest_km: Option<f64>,
+    },
+    /// Engineers were in reach, but the filters removed every one; `constraint` removed the last.
+    /// `skill` means no one in reach has the skill; `capacity` that every capable engineer was full
+    /// before the run started.
+    NoEligibleEngineer {
+        /// The constraint that removed the last engineer in reach.
+        constraint: Constraint,
+        /// Counts per constraint.
+        screening: Screening,
+    },
+    /// The ticket had candidates, but every one of them was filled by other tickets of this run
+    /// (of higher priority, or cheaper to serve).
+    CandidatesFull {
+        /// Number of candidates it had.
+        candidates: u32,
+        /// How many of those engineers took a ticket of higher priority in this run.
+        took_higher_priority: u32,
+    },
+    /// A candidate had room, but leaving the ticket unassigned was cheaper for the objective (only a
+    /// heuristic solver or unusual weights lead here).
+    NotWorthAssigning {
+        /// The cheapest candidate's cost in points.
+        cheapest_cost: f64,
+        /// The unassignment penalty in points.
+        penalty: f64,
+    },
+}
+
+/// A ticket that was not assigned, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Unassigned {
+    /// The ticket.
+    pub ticket: TicketId,
+    /// Its priority.
+    pub priority: Priority,
+    /// Why.
+    pub reason: Reason,
+}
+
+/// Wall-clock time per stage of a run. Not serialised, so plan documents stay byte-identical across
+/// runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct StageTimings {
+    /// Validating the tickets.
+    pub validate: Duration,
+    /// Finding and costing candidates.
+    pub candidates: Duration,
+    /// Solving the assignment.
+    pub solve: Duration,
+    /// Assembling the plan (breakdowns, reasons).
+    pub assemble: Duration,
+}
+
+impl StageTimings {
+    /// The sum of the stages.
+    pub fn total(&self) -> Duration {
+        self.validate + self.candidates + self.solve + self.assemble
+    }
+}
+
+/// Figures about a run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanStats {
+    /// The solver that produced the assignment.
+    pub solver: SolverKind,
+    /// The solver used instead, with the reason, when the requested one failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback: Option<String>,
+    /// The objective in thousandths of a point: assignment costs + unassignment penalties + load
+    /// balancing costs.
+    pub objective: i64,
+    /// Tickets in the run.
+    pub tickets: usize,
+    /// Engineers in the fleet.
+    pub engineers: usize,
+    /// Candidate (ticket, engineer) pairs given to the solver.
+    pub candidates: usize,
+    /// Engineers examined and rejected, per constraint, summed over all tickets.
+    pub screening: Screening,
+    /// The unassignment penalty of P1..P4 tickets, in thousandths of a point.
+    pub penalties: [i64; 4],
+    /// Time per stage (not serialised).
+    #[serde(skip)]
+    pub timings: StageTimings,
+}
+
+/// The result of a dispatch run: every ticket appears exactly once, in `assignments` or in
+/// `unassigned`, both in input order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    pub(crate) assignments: Vec<Assignment>,
+    pub(crate) unassigned: Vec<Unassigned>,
+    pub(crate) stats: PlanStats,
+}
+
+impl Plan {
+    /// Tickets given to an engineer, in input order.
+    pub fn assignments(&self) -> &[Assignment] {
+        &self.assignments
+    }
+
+    /// Tickets left unassigned, with their reason, in input order.
+    pub fn unassigned(&self) -> &[Unassigned] {
+        &self.unassigned
+    }
+
+    /// Figures about the run.
+    pub fn stats(&self) -> &PlanStats {
+        &self.stats
+    }
+
+    /// The assignment of a ticket, if it was assigned. `O(n)`.
+    pub fn assignment_of(&self, ticket: &TicketId) -> Option<&Assignment> {
+        self.assignments.iter().find(|a| &a.ticket == ticket)
+    }
+
+    /// The plan as a JSON document (deterministic: same input, same bytes).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a plan always serialises")
+    }
+
+    /// Reads a plan document.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Json`](crate::ErrorKind::Json) with line and column.
+    pub fn from_json(text: &str) -> Result<Plan, Error> {
+        serde_json::from_str(text).map_err(|e| Error::json("plan", &e))
+    }
+}
