@@ -61,7 +61,7 @@ impl EngineerIndex {
     /// Every engineer within `radius_km` (great-circle, inclusive) of `center`, sorted by
     /// (distance, index). `O(log n + k)` for `k` results.
     pub fn within(&self, center: LatLon, radius_km: f64) -> Vec<Neighbor> {
-        if !(radius_km >= 0.0) {
+        if radius_km.is_nan() || radius_km < 0.0 {
             return Vec::new();
         }
         let q = unit_vector(center);
