@@ -409,10 +409,11 @@ fn read_sparse(
     m: u32,
     declared_arcs: u64,
 ) -> Result<Network, Error> {
-    let mut capacity: Vec<Option<u32>> = vec![None; m as usize];
-    let mut penalty: Vec<Option<i64>> = vec![None; n as usize];
-    // Reserve for the declared count, but never trust a huge header with memory up front.
-    let mut arcs: Vec<(u32, u32, i64)> = Vec::with_capacity(declared_arcs.min(1 << 24) as usize);
+    // Records as they come, checked against the declared counts at the end: memory follows the
+    // lines actually read, never a header's numbers alone.
+    let mut capacity: Vec<(u32, u32, usize)> = Vec::new();
+    let mut penalty: Vec<(u32, i64, usize)> = Vec::new();
+    let mut arcs: Vec<(u32, u32, i64)> = Vec::with_capacity(declared_arcs.min(1 << 16) as usize);
     let mut line = Vec::new();
     loop {
         line.clear();
@@ -455,15 +456,13 @@ fn read_sparse(
                 let e = toks.number::<u32>("engineer")?;
                 let c = toks.number::<u32>("capacity")?;
                 toks.end()?;
-                let slot = capacity.get_mut(e as usize).ok_or_else(|| {
-                    Error::instance(lineno, format!("engineer {e} is not below {m}"))
-                })?;
-                if slot.replace(c).is_some() {
+                if e >= m {
                     return Err(Error::instance(
                         lineno,
-                        format!("engineer {e} is declared twice"),
+                        format!("engineer {e} is not below {m}"),
                     ));
                 }
+                capacity.push((e, c, lineno));
             }
             b"t" => {
                 let t = toks.number::<u32>("ticket")?;
@@ -475,15 +474,13 @@ fn read_sparse(
                         format!("penalty {p} is beyond {MAX_COST}"),
                     ));
                 }
-                let slot = penalty.get_mut(t as usize).ok_or_else(|| {
-                    Error::instance(lineno, format!("ticket {t} is not below {n}"))
-                })?;
-                if slot.replace(p).is_some() {
+                if t >= n {
                     return Err(Error::instance(
                         lineno,
-                        format!("ticket {t} is declared twice"),
+                        format!("ticket {t} is not below {n}"),
                     ));
                 }
+                penalty.push((t, p, lineno));
             }
             b"p" => return Err(Error::instance(lineno, "a second `p` line")),
             other => {
@@ -503,17 +500,35 @@ fn read_sparse(
             arcs.len()
         )));
     }
-    let capacity = collect_declared(capacity, "engineer")?;
-    let penalty = collect_declared(penalty, "ticket")?;
+    let capacity = collect_declared(capacity, m, "engineer")?;
+    let penalty = collect_declared(penalty, n, "ticket")?;
     Network::new(capacity, penalty, arcs)
 }
 
-fn collect_declared<T>(items: Vec<Option<T>>, what: &str) -> Result<Vec<T>, Error> {
-    let missing = items.iter().position(Option::is_none);
-    match missing {
-        Some(i) => Err(invalid(format!("{what} {i} is never declared"))),
-        None => Ok(items.into_iter().flatten().collect()),
+/// Orders the records by index and checks that indices `0..count` each appear exactly once.
+fn collect_declared<T: Copy>(
+    mut items: Vec<(u32, T, usize)>,
+    count: u32,
+    what: &str,
+) -> Result<Vec<T>, Error> {
+    items.sort_by_key(|&(i, _, line)| (i, line));
+    if let Some(w) = items.windows(2).find(|w| w[0].0 == w[1].0) {
+        return Err(Error::instance(
+            w[1].2,
+            format!("{what} {} is declared twice", w[1].0),
+        ));
     }
+    if let Some(missing) = (0..count)
+        .zip(items.iter())
+        .find(|(i, r)| *i != r.0)
+        .map(|(i, _)| i)
+    {
+        return Err(invalid(format!("{what} {missing} is never declared")));
+    }
+    if items.len() < count as usize {
+        return Err(invalid(format!("{what} {} is never declared", items.len())));
+    }
+    Ok(items.into_iter().map(|(_, v, _)| v).collect())
 }
 
 fn read_or_library(
@@ -531,7 +546,8 @@ fn read_or_library(
         ));
     }
     let total = n as usize * n as usize;
-    let mut costs: Vec<i64> = Vec::with_capacity(total);
+    // Reserve only what a small file needs; a header never reserves memory on its own.
+    let mut costs: Vec<i64> = Vec::with_capacity(total.min(1 << 20));
     let mut rest = toks.rest.to_vec();
     loop {
         let mut toks = Tokens::new(&rest, lineno);
