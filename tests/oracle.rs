@@ -128,6 +128,13 @@ fn check_all(net: &Network) -> Result<(), TestCaseError> {
     let by_flow = flow::solve(net);
     check_solution(net, &by_flow)?;
     prop_assert_eq!(by_flow.objective, optimum, "flow");
+    // Both exact flow methods, separately: the default may pick either.
+    let by_ssp = flow::ssp::solve(net);
+    check_solution(net, &by_ssp)?;
+    prop_assert_eq!(by_ssp.objective, optimum, "shortest paths");
+    let by_auction = flow::auction::solve(net).expect("small costs scale");
+    check_solution(net, &by_auction)?;
+    prop_assert_eq!(by_auction.objective, optimum, "auction");
     let by_lp = lp::solve(net).unwrap();
     check_solution(net, &by_lp)?;
     prop_assert_eq!(by_lp.objective, optimum, "lp");

@@ -1,12 +1,5 @@
-//! Exact min-cost flow for the sparse capacitated assignment model.
+//! Successive shortest paths, one ticket at a time (Hungarian / Jonker–Volgenant style).
 //!
-//! # The network
-//! `source → ticket` (capacity 1), `ticket → engineer` for each candidate arc (capacity 1, its cost),
-//! `ticket → sink` (capacity 1, the unassignment penalty: the "unassigned" option), and
-//! `engineer → sink` as `capacity` parallel unit arcs whose costs are the convex load costs (0 without
-//! them). Every ticket sends one unit; the min-cost flow of value `tickets` is the optimal plan.
-//!
-//! # The method: successive shortest paths, one ticket at a time (Hungarian / Jonker–Volgenant style)
 //! Tickets are added one by one. For each new ticket a Dijkstra search over the residual graph, with
 //! reduced costs `c(u,v) + π(u) − π(v) ≥ 0`, finds the cheapest way to fit it in: directly to an
 //! engineer with spare capacity, through a chain of re-assignments (`t0 → e1 ⇝ t1 → e2 ⇝ … → spare`),
@@ -22,19 +15,16 @@
 //! Tickets are added in decreasing order of penalty (most urgent first), which keeps bumping rare.
 //! Cost: `O(n · (k log k))` where `k` is the part of the graph a search settles: small when capacity
 //! is plentiful, growing as engineers fill up. All arithmetic is in `i64` (costs are bounded by
-//! [`MAX_COST`](super::MAX_COST)).
+//! [`MAX_COST`](crate::solve::MAX_COST)).
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use super::{Network, NetworkSolution};
+use crate::solve::{Network, NetworkSolution};
 
 const NONE: u32 = u32::MAX;
 
-/// Solves `net` exactly (minimum objective). Deterministic.
-///
-/// Cost: see the [module docs](self); on city-like instances with ~30 candidates per ticket it is
-/// near-linear in the number of arcs.
+/// Solves `net` exactly (minimum objective) by successive shortest paths. Deterministic.
 pub fn solve(net: &Network) -> NetworkSolution {
     let mut solver = Solver::new(net);
     let mut order: Vec<u32> = (0..net.tickets() as u32).collect();
