@@ -1,0 +1,288 @@
+"""Peer solvers for dispatchkit instance files, and a side-by-side timing comparison.
+
+Usage (run.sh sets up the venv and calls `compare`):
+
+    python peers.py solve --engine ortools|scipy FILE
+        Solves FILE and prints one JSON line: engine, objective, assigned, unassigned, seconds.
+    python peers.py compare --ours BIN [--solver flow|lp|greedy] [--timeout S] FILE...
+        For each FILE runs `BIN FILE --solver ...` (dispatchkit's solve_instance example), then each
+        peer engine in its own process, and prints the solve times, the ratios ours/peer (above 1:
+        ours is slower) and whether all objectives agree. Exits 1 if any objective differs or any run fails.
+
+FILE is dispatchkit's sparse instance format (`p`, `e`, `t`, `a` lines; see
+src/solve/network.rs) or an OR-Library `assignN.txt` dense matrix, read the same way
+`Network::read` does (n tickets, n engineers of capacity 1, penalty above any cost).
+
+Only the solve call is timed, never reading the file or building the model.
+
+The models:
+
+* OR-Tools `SimpleMinCostFlow`: one node per ticket (supply 1), per engineer, and a sink (demand =
+  number of tickets). Arcs ticket->engineer (capacity 1, cost = arc cost), ticket->sink (the
+  "unassigned" arc: capacity 1, cost = penalty) and engineer->sink (capacity = engineer capacity,
+  cost 0). The per-ticket supply of 1 plays the role of a source->ticket arc of capacity 1. The
+  optimal cost is the instance objective.
+* SciPy `scipy.sparse.csgraph.min_weight_full_bipartite_matching` (LAPJVsp): rows are tickets;
+  columns are engineer *slots* (engineer e contributes capacity(e) identical columns, each with an
+  edge from every ticket that has an arc to e) plus one dummy "unassigned" column per ticket whose
+  only edge is from that ticket, at the ticket's penalty. The dummies make a matching that covers
+  every row (the smaller side) always exist, which the function requires. The function reads edges
+  from the sparse matrix's stored entries and treats zero weights as missing edges, so every weight
+  is shifted by `1 - min(all costs and penalties)` to make it >= 1; since each ticket row is matched
+  exactly once, the objective is the matched weights' sum minus `shift * tickets`, computed in
+  integers from the matched entries (exact). The expansion multiplies the arcs by the mean capacity.
+  Load costs are not part of the file format, so all slots of an engineer cost the same.
+
+The two engines run in separate processes (they could share one, but separate processes keep each
+run's memory and native-library state apart, and the SciPy model is the larger one).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+
+class Instance:
+    """A parsed instance: capacity[m], penalty[n], arcs as parallel arrays (ticket, engineer, cost)."""
+
+    def __init__(self, capacity, penalty, at, ae, ac):
+        self.capacity = np.asarray(capacity, dtype=np.int64)
+        self.penalty = np.asarray(penalty, dtype=np.int64)
+        self.at = np.asarray(at, dtype=np.int64)
+        self.ae = np.asarray(ae, dtype=np.int64)
+        self.ac = np.asarray(ac, dtype=np.int64)
+
+    @property
+    def tickets(self) -> int:
+        return len(self.penalty)
+
+    @property
+    def engineers(self) -> int:
+        return len(self.capacity)
+
+
+def _ints(lines: list[bytes], width: int, path: str) -> np.ndarray:
+    """The numbers after the record letter of `lines`, as an array of shape (len(lines), width)."""
+    if not lines:
+        return np.zeros((0, width), dtype=np.int64)
+    flat = np.array(b" ".join(line[1:] for line in lines).split(), dtype=np.int64)
+    if flat.size != len(lines) * width:
+        raise ValueError(f"{path}: a record has the wrong number of fields")
+    return flat.reshape(-1, width)
+
+
+def read_instance(path: str) -> Instance:
+    with open(path, "rb") as f:
+        data = f.read()
+    lines = [line for line in data.split(b"\n") if line.strip() and not line.lstrip().startswith(b"c")]
+    if not lines:
+        raise ValueError(f"{path}: empty instance")
+    first = lines[0].split()
+    if first[0][:1].isdigit():
+        return _or_library(np.array(b" ".join(lines).split(), dtype=np.int64), path)
+    if first[0] != b"p" or len(first) != 4:
+        raise ValueError(f"{path}: expected a `p` line first")
+    n, m, arcs = (int(x) for x in first[1:])
+    by_kind: dict[bytes, list[bytes]] = {b"e": [], b"t": [], b"a": []}
+    for line in lines[1:]:
+        line = line.strip()
+        kind = line[:1]
+        if kind not in by_kind or (len(line) > 1 and not line[1:2].isspace()):
+            raise ValueError(f"{path}: unknown record in line {line[:40]!r}")
+        by_kind[kind].append(line)
+    e = _ints(by_kind[b"e"], 2, path)
+    t = _ints(by_kind[b"t"], 2, path)
+    a = _ints(by_kind[b"a"], 3, path)
+    if len(e) != m or len(t) != n or len(a) != arcs:
+        raise ValueError(f"{path}: counts differ from the `p` line")
+    capacity = np.zeros(m, dtype=np.int64)
+    capacity[e[:, 0]] = e[:, 1]
+    penalty = np.zeros(n, dtype=np.int64)
+    penalty[t[:, 0]] = t[:, 1]
+    return Instance(capacity, penalty, a[:, 0], a[:, 1], a[:, 2])
+
+
+def _or_library(tokens: np.ndarray, path: str) -> Instance:
+    n = int(tokens[0])
+    costs = tokens[1:]
+    if costs.size != n * n:
+        raise ValueError(f"{path}: {costs.size} costs for a {n}x{n} matrix")
+    lo = min(0, int(costs.min())) if n else 0
+    hi = max(0, int(costs.max())) if n else 0
+    # Same penalty as Network::read: above the whole cost range, so the optimum assigns everyone.
+    penalty = max(hi - lo + 1, 1) + max(hi, 0)
+    at = np.repeat(np.arange(n), n)
+    ae = np.tile(np.arange(n), n)
+    return Instance(np.ones(n), np.full(n, penalty), at, ae, costs)
+
+
+def solve_ortools(inst: Instance) -> dict:
+    from ortools.graph.python import min_cost_flow
+
+    n, m = inst.tickets, inst.engineers
+    sink = n + m
+    tickets = np.arange(n, dtype=np.int64)
+    engineers = np.arange(m, dtype=np.int64)
+    start = np.concatenate([inst.at, tickets, n + engineers])
+    end = np.concatenate([n + inst.ae, np.full(n, sink), np.full(m, sink)])
+    cap = np.concatenate([np.ones(len(inst.at), dtype=np.int64), np.ones(n, dtype=np.int64), inst.capacity])
+    cost = np.concatenate([inst.ac, inst.penalty, np.zeros(m, dtype=np.int64)])
+    smcf = min_cost_flow.SimpleMinCostFlow()
+    smcf.add_arcs_with_capacity_and_unit_cost(start, end, cap, cost)
+    supplies = np.zeros(n + m + 1, dtype=np.int64)
+    supplies[:n] = 1
+    supplies[sink] = -n
+    smcf.set_nodes_supplies(np.arange(n + m + 1, dtype=np.int64), supplies)
+    began = time.perf_counter()
+    status = smcf.solve()
+    seconds = time.perf_counter() - began
+    if status != smcf.OPTIMAL:
+        raise RuntimeError(f"OR-Tools status {status}")
+    unassigned_arcs = np.arange(len(inst.at), len(inst.at) + n, dtype=np.int64)
+    unassigned = int(smcf.flows(unassigned_arcs).sum())
+    return {
+        "objective": int(smcf.optimal_cost()),
+        "assigned": n - unassigned,
+        "unassigned": unassigned,
+        "seconds": seconds,
+    }
+
+
+def solve_scipy(inst: Instance) -> dict:
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import min_weight_full_bipartite_matching
+
+    n = inst.tickets
+    cap = inst.capacity
+    slot_start = np.concatenate([[0], np.cumsum(cap)])
+    slots = int(slot_start[-1])
+    lowest = min(int(inst.ac.min()) if len(inst.ac) else 0, int(inst.penalty.min()) if n else 0)
+    shift = 1 - lowest
+    # Expand arc (t, e, c) into (t, slot, c) for each of e's capacity slots.
+    reps = cap[inst.ae]
+    rows = np.repeat(inst.at, reps)
+    costs = np.repeat(inst.ac, reps)
+    first_slot = np.repeat(slot_start[inst.ae], reps)
+    # Offset within the run of slots of each arc: 0, 1, ..., reps-1.
+    run_start = np.repeat(np.cumsum(reps) - reps, reps)
+    cols = first_slot + (np.arange(len(rows), dtype=np.int64) - run_start)
+    rows = np.concatenate([rows, np.arange(n)])
+    cols = np.concatenate([cols, slots + np.arange(n)])
+    weights = (np.concatenate([costs, inst.penalty]) + shift).astype(np.float64)
+    graph = csr_matrix((weights, (rows, cols)), shape=(n, slots + n))
+    began = time.perf_counter()
+    row_ind, col_ind = min_weight_full_bipartite_matching(graph)
+    seconds = time.perf_counter() - began
+    if len(row_ind) != n:
+        raise RuntimeError("SciPy matched only part of the tickets")
+    matched = np.asarray(graph[row_ind, col_ind]).ravel()
+    objective = int(np.rint(matched).astype(np.int64).sum()) - shift * n
+    unassigned = int((col_ind >= slots).sum())
+    return {"objective": objective, "assigned": n - unassigned, "unassigned": unassigned, "seconds": seconds}
+
+
+ENGINES = {"ortools": solve_ortools, "scipy": solve_scipy}
+
+
+def cmd_solve(args) -> int:
+    inst = read_instance(args.file)
+    result = ENGINES[args.engine](inst)
+    print(json.dumps({"engine": args.engine, **result}))
+    return 0
+
+
+def _run(cmd: list[str], timeout: float) -> tuple[str | None, str]:
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return None, f"timed out after {timeout:.0f} s"
+    if p.returncode != 0:
+        return None, (p.stderr.strip() or f"exit status {p.returncode}").splitlines()[-1]
+    return p.stdout, ""
+
+
+def run_ours(binary: str, solver: str, path: str, timeout: float) -> tuple[dict | None, str]:
+    out, err = _run([binary, path, "--solver", solver], timeout)
+    if out is None:
+        return None, err
+    fields = dict(kv.split("=", 1) for kv in out.split())
+    return {
+        "objective": int(fields["objective"]),
+        "assigned": int(fields["assigned"]),
+        "unassigned": int(fields["unassigned"]),
+        "seconds": float(fields["seconds"]),
+    }, ""
+
+
+def run_peer(engine: str, path: str, timeout: float) -> tuple[dict | None, str]:
+    out, err = _run([sys.executable, os.path.abspath(__file__), "solve", "--engine", engine, path], timeout)
+    if out is None:
+        return None, err
+    return json.loads(out.strip().splitlines()[-1]), ""
+
+
+def cmd_compare(args) -> int:
+    ok = True
+    print(f"{'instance':<22} {'ours s':>9} {'OR-Tools s':>11} {'SciPy s':>9} {'ours/OR':>8} {'ours/SciPy':>10}  objectives")
+    for path in args.files:
+        results = {}
+        errors = {}
+        results["ours"], errors["ours"] = run_ours(args.ours, args.solver, path, args.timeout)
+        for engine in ENGINES:
+            results[engine], errors[engine] = run_peer(engine, path, args.timeout)
+
+        def secs(key: str) -> str:
+            r = results[key]
+            return f"{r['seconds']:.4f}" if r else "failed"
+
+        def ratio(key: str) -> str:
+            # Our time over the peer's: above 1 means we are slower.
+            r, o = results[key], results["ours"]
+            if not r or not o:
+                return "-"
+            return f"{o['seconds'] / r['seconds']:.2f}" if r["seconds"] > 0 else "inf"
+
+        done = {k: r for k, r in results.items() if r}
+        objectives = {k: r["objective"] for k, r in done.items()}
+        equal = len(done) == len(results) and len(set(objectives.values())) == 1
+        ok &= equal
+        verdict = "equal" if equal else "DIFFER"
+        details = " ".join(f"{k}={v}" for k, v in objectives.items())
+        name = os.path.basename(path)
+        print(
+            f"{name:<22} {secs('ours'):>9} {secs('ortools'):>11} {secs('scipy'):>9} "
+            f"{ratio('ortools'):>8} {ratio('scipy'):>10}  {verdict} ({details}"
+            + (f"; unassigned={done['ours']['unassigned']}" if "ours" in done else "")
+            + ")"
+        )
+        for k, e in errors.items():
+            if e:
+                print(f"    {k}: {e}")
+        sys.stdout.flush()
+    return 0 if ok else 1
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    s = sub.add_parser("solve", help="solve one file with one peer engine")
+    s.add_argument("--engine", choices=sorted(ENGINES), required=True)
+    s.add_argument("file")
+    c = sub.add_parser("compare", help="time ours against both peers")
+    c.add_argument("--ours", required=True, help="path of the solve_instance binary")
+    c.add_argument("--solver", default="flow", choices=["flow", "lp", "greedy"])
+    c.add_argument("--timeout", type=float, default=900.0, help="seconds per run (default 900)")
+    c.add_argument("files", nargs="+")
+    args = parser.parse_args()
+    return cmd_solve(args) if args.command == "solve" else cmd_compare(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
