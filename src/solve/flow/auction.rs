@@ -87,8 +87,10 @@ struct Auction<'a> {
     queue: VecDeque<u32>,
     /// Tickets with an arc to each engineer (built on first need).
     reverse: Option<Reverse>,
-    /// Scaled arc cost + load cost of the option each ticket holds (its penalty for `DUMMY`).
-    held_cost: Vec<i64>,
+    /// What each ticket pays for the option it holds (arc + load cost + slot price at the time it
+    /// took the slot, or its penalty). A held slot's price only changes when someone outbids the
+    /// holder, so this stays exact while the ticket holds the option.
+    value: Vec<i64>,
 }
 
 impl<'a> Auction<'a> {
@@ -146,7 +148,7 @@ impl<'a> Auction<'a> {
             ticket_slot: vec![NONE; n],
             queue: VecDeque::with_capacity(n),
             reverse: None,
-            held_cost: vec![0; n],
+            value: vec![0; n],
         };
         for e in 0..m {
             a.refresh(e);
@@ -172,12 +174,9 @@ impl<'a> Auction<'a> {
         self.second_q[e] = sq;
     }
 
-    /// What ticket `t` pays now for the option it holds: arc + load cost + slot price, or penalty.
+    /// What ticket `t` pays now for the option it holds.
     fn held_value(&self, t: usize) -> i64 {
-        match self.ticket_slot[t] {
-            DUMMY => self.penalty[t],
-            s => self.held_cost[t] + self.slot_price[s as usize],
-        }
+        self.value[t]
     }
 
     /// The cheapest option of ticket `t` at the current prices.
@@ -211,13 +210,14 @@ impl<'a> Auction<'a> {
         }
         if best_e == NONE {
             self.ticket_slot[tu] = DUMMY;
+            self.value[tu] = self.penalty[tu];
             return;
         }
         let e = best_e as usize;
         let s = self.best_slot[e] as usize;
-        self.held_cost[tu] = best_arc_cost + self.slot_extra[s];
         // second_v is finite: the ticket's own "unassigned" option is always an alternative.
         self.slot_price[s] += second_v - best_v + eps;
+        self.value[tu] = best_arc_cost + self.slot_extra[s] + self.slot_price[s];
         let previous = std::mem::replace(&mut self.slot_holder[s], t);
         if previous != NONE {
             self.ticket_slot[previous as usize] = NONE;
@@ -269,7 +269,7 @@ impl<'a> Auction<'a> {
         let reverse = self
             .reverse
             .take()
-            .unwrap_or_else(|| Reverse::new(self.net));
+            .unwrap_or_else(|| Reverse::new(self.net, &self.arc_cost));
         while let Some(s) = free.pop() {
             let su = s as usize;
             if self.slot_holder[su] != NONE || self.slot_price[su] == 0 {
@@ -279,8 +279,9 @@ impl<'a> Auction<'a> {
             let extra = self.slot_extra[su];
             // Gain of ticket t from taking this slot at price 0: what it pays now minus arc + load.
             let (mut g1, mut g2, mut who) = (i64::MIN, i64::MIN, NONE);
-            for &(t, arc) in reverse.of(e) {
-                let gain = self.held_value(t as usize) - self.arc_cost[arc as usize] - extra;
+            let (tickets, costs) = reverse.of(e);
+            for (&t, &cost) in tickets.iter().zip(costs) {
+                let gain = self.value[t as usize] - cost - extra;
                 if gain > g1 {
                     g2 = g1;
                     g1 = gain;
@@ -298,13 +299,9 @@ impl<'a> Auction<'a> {
             self.slot_price[su] = (g2.saturating_sub(eps)).max(0);
             let wu = who as usize;
             let old = std::mem::replace(&mut self.ticket_slot[wu], s);
-            let arc = reverse
-                .of(e)
-                .iter()
-                .find(|&&(t, _)| t == who)
-                .map(|&(_, a)| a)
-                .expect("arc");
-            self.held_cost[wu] = self.arc_cost[arc as usize] + extra;
+            let (tickets, costs) = reverse.of(e);
+            let cost = tickets.iter().zip(costs).find(|&(&t, _)| t == who).map(|(_, &c)| c).expect("arc");
+            self.value[wu] = cost + extra + self.slot_price[su];
             self.slot_holder[su] = who;
             self.refresh(e);
             if old != DUMMY {
@@ -320,14 +317,16 @@ impl<'a> Auction<'a> {
     }
 }
 
-/// For each engineer, the (ticket, arc) pairs of its arcs (CSR), built on first need. `O(arcs)`.
+/// For each engineer, the tickets with an arc to it and the arcs' scaled costs (CSR), built on first
+/// need. `O(arcs)`.
 struct Reverse {
     start: Vec<usize>,
-    pairs: Vec<(u32, u32)>,
+    tickets: Vec<u32>,
+    costs: Vec<i64>,
 }
 
 impl Reverse {
-    fn new(net: &Network) -> Reverse {
+    fn new(net: &Network, arc_cost: &[i64]) -> Reverse {
         let mut start = vec![0usize; net.engineers() + 1];
         for &e in net.arc_engineer() {
             start[e as usize + 1] += 1;
@@ -336,18 +335,21 @@ impl Reverse {
             start[e + 1] += start[e];
         }
         let mut fill = start.clone();
-        let mut pairs = vec![(0u32, 0u32); net.arcs()];
+        let mut tickets = vec![0u32; net.arcs()];
+        let mut costs = vec![0i64; net.arcs()];
         for t in 0..net.tickets() {
             for a in net.arc_range(t) {
                 let e = net.arc_engineer()[a] as usize;
-                pairs[fill[e]] = (t as u32, a as u32);
+                tickets[fill[e]] = t as u32;
+                costs[fill[e]] = arc_cost[a];
                 fill[e] += 1;
             }
         }
-        Reverse { start, pairs }
+        Reverse { start, tickets, costs }
     }
 
-    fn of(&self, e: usize) -> &[(u32, u32)] {
-        &self.pairs[self.start[e]..self.start[e + 1]]
+    fn of(&self, e: usize) -> (&[u32], &[i64]) {
+        let r = self.start[e]..self.start[e + 1];
+        (&self.tickets[r.clone()], &self.costs[r])
     }
 }
