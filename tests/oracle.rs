@@ -135,6 +135,16 @@ fn check_all(net: &Network) -> Result<(), TestCaseError> {
     let by_auction = flow::auction::solve(net).expect("small costs scale");
     check_solution(net, &by_auction)?;
     prop_assert_eq!(by_auction.objective, optimum, "auction");
+    if net.load_costs().is_none() {
+        let by_transport = flow::transport::solve(net).expect("small costs scale");
+        check_solution(net, &by_transport)?;
+        prop_assert_eq!(by_transport.objective, optimum, "transport");
+    } else {
+        prop_assert!(
+            flow::transport::solve(net).is_none(),
+            "transport declines load costs"
+        );
+    }
     let by_lp = lp::solve(net).unwrap();
     check_solution(net, &by_lp)?;
     prop_assert_eq!(by_lp.objective, optimum, "lp");

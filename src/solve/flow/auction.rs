@@ -300,7 +300,12 @@ impl<'a> Auction<'a> {
             let wu = who as usize;
             let old = std::mem::replace(&mut self.ticket_slot[wu], s);
             let (tickets, costs) = reverse.of(e);
-            let cost = tickets.iter().zip(costs).find(|&(&t, _)| t == who).map(|(_, &c)| c).expect("arc");
+            let cost = tickets
+                .iter()
+                .zip(costs)
+                .find(|&(&t, _)| t == who)
+                .map(|(_, &c)| c)
+                .expect("arc");
             self.value[wu] = cost + extra + self.slot_price[su];
             self.slot_holder[su] = who;
             self.refresh(e);
@@ -345,7 +350,11 @@ impl Reverse {
                 fill[e] += 1;
             }
         }
-        Reverse { start, tickets, costs }
+        Reverse {
+            start,
+            tickets,
+            costs,
+        }
     }
 
     fn of(&self, e: usize) -> (&[u32], &[i64]) {

@@ -6,26 +6,30 @@
 //! `engineer → sink` as `capacity` parallel unit arcs whose costs are the convex load costs (0 without
 //! them). Every ticket sends one unit; the min-cost flow of value `tickets` is the optimal plan.
 //!
-//! # Two exact methods
-//! - [`auction`]: ε-scaling auction (a cost-scaling method). Robust when engineers are scarce: the
-//!   default.
+//! # Three exact methods
+//! - [`transport`]: ε-scaling auction with one price per engineer. Robust when engineers are scarce:
+//!   the default when there are no load costs.
+//! - [`auction`]: ε-scaling auction with one price per engineer place, which handles convex load
+//!   costs (places of one engineer then differ): the default with load balancing.
 //! - [`ssp`]: successive shortest paths with potentials, one ticket at a time, each search stopping as
 //!   soon as the cheapest fit is known. Fast when capacity is plentiful, slow under shortage (a search
-//!   may have to cover the whole congested region to prove a ticket stays out); also the fallback when
-//!   the auction's scaled costs would overflow.
+//!   may have to cover the whole congested region to prove a ticket stays out); the fallback when the
+//!   auctions' scaled costs would overflow.
 //!
 //! Both are exact on integer costs, and the tests hold them to each other, to the LP and to brute force.
 //! BENCHMARKS.md has the measurements behind the default.
 
 pub mod auction;
 pub mod ssp;
+pub mod transport;
 
 use super::{Network, NetworkSolution};
 
 /// Solves `net` exactly (minimum objective). Deterministic.
 ///
-/// Uses [`auction::solve`], and [`ssp::solve`] when the auction declines (costs too large to scale).
-/// Cost: about `O(phases · arcs)` on city-like instances, `phases ≈ log₆((n + 1) · C)`.
+/// Uses [`transport::solve`], or [`auction::solve`] when there are load costs, and [`ssp::solve`] when
+/// both decline (costs too large to scale). Cost: about `O(phases · arcs)` on city-like instances, with
+/// `phases ≈ log₁₆((n + 1) · C)` for the largest cost `C`.
 ///
 /// # Examples
 /// ```
@@ -38,5 +42,7 @@ use super::{Network, NetworkSolution};
 /// # Ok::<(), dispatchkit::Error>(())
 /// ```
 pub fn solve(net: &Network) -> NetworkSolution {
-    auction::solve(net).unwrap_or_else(|| ssp::solve(net))
+    transport::solve(net)
+        .or_else(|| auction::solve(net))
+        .unwrap_or_else(|| ssp::solve(net))
 }
