@@ -133,6 +133,12 @@ pub enum ErrorKind {
         /// What is wrong.
         message: String,
     },
+    /// The configured weights make costs too large to represent exactly (the solver works in integer
+    /// thousandths of a point, bounded by `MAX_COST`).
+    CostOverflow {
+        /// The largest cost in points.
+        points: f64,
+    },
     /// The LP backend failed to solve a model it was given.
     LpSolver {
         /// The backend's own words.
@@ -272,6 +278,10 @@ impl fmt::Display for Error {
             }
             ErrorKind::Instance { line, message } => write!(f, "instance line {line}: {message}"),
             ErrorKind::InvalidInstance { message } => write!(f, "invalid instance: {message}"),
+            ErrorKind::CostOverflow { points } => write!(
+                f,
+                "configuration `weights`: costs reach {points} points, too large to solve exactly; lower the weights"
+            ),
             ErrorKind::LpSolver { message } => write!(f, "lp backend failed: {message}"),
         }
     }

@@ -1,4 +1,4 @@
-//! dispatchkit decides which engineer takes which service ticket.
+#![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 

@@ -283,6 +283,48 @@ fn bad_input_is_a_typed_error() {
         d.candidates(&fleet, &t, now()).unwrap_err().kind(),
         ErrorKind::UnknownEngineer { .. }
     ));
+    // Weights the validator accepts one by one, but whose costs cannot be represented exactly.
+    let huge = Config::default()
+        .max_travel_km(200.0)
+        .weights(dispatchkit::CostWeights {
+            travel_per_km: 1e6,
+            ..Default::default()
+        });
+    let far = Fleet::new(vec![engineer("far", 87.0, 1, 3)]).unwrap();
+    let err = Dispatcher::new(huge)
+        .plan(
+            &far,
+            &[ticket("T-1", 0.0).with_priority(Priority::P1)],
+            now(),
+        )
+        .unwrap_err();
+    assert!(
+        matches!(err.kind(), ErrorKind::CostOverflow { .. }),
+        "{err}"
+    );
+    let mut busy = engineer("busy", 0.0, i32::MAX, 3);
+    busy.open_tickets = i32::MAX - 1;
+    let heavy = Config::default().weights(dispatchkit::CostWeights {
+        load_per_open_ticket: 1e6,
+        ..Default::default()
+    });
+    let busy = Fleet::new(vec![busy]).unwrap();
+    assert!(
+        Dispatcher::new(heavy)
+            .plan(&busy, &[ticket("T-1", 0.0)], now())
+            .is_err()
+    );
+    // A huge declared capacity with load balancing costs memory for the run's tickets only.
+    let roomy = Fleet::new(vec![engineer("roomy", 0.0, i32::MAX, 3)]).unwrap();
+    let plan = Dispatcher::new(Config::default().load_balancing(Some(1.0)))
+        .plan(&roomy, &[ticket("T-1", 0.0), ticket("T-2", 0.1)], now())
+        .unwrap();
+    assert_eq!(plan.assignments().len(), 2);
+    let none = Dispatcher::new(Config::default().max_candidates(0));
+    assert!(matches!(
+        none.plan(&fleet, &[], now()).unwrap_err().kind(),
+        ErrorKind::InvalidNumber { .. }
+    ));
     let bad = Dispatcher::new(Config::default().max_travel_km(f64::NAN));
     assert!(matches!(
         bad.plan(&fleet, &[], now()).unwrap_err().kind(),

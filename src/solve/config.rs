@@ -105,11 +105,20 @@ impl Config {
         self
     }
 
-    /// Checks that every number is finite and non-negative.
+    /// Checks that every number is finite and non-negative, and that tickets may have candidates.
     ///
     /// # Errors
     /// [`ErrorKind::InvalidNumber`] naming the field.
     pub fn validate(&self) -> Result<(), Error> {
+        if self.max_candidates == 0 {
+            return Err(ErrorKind::InvalidNumber {
+                entity: None,
+                id: "max_candidates".to_string(),
+                field: "value",
+                value: 0.0,
+            }
+            .into());
+        }
         let w = &self.weights;
         let fields = [
             ("max_travel_km", self.max_travel_km),

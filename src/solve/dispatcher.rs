@@ -11,8 +11,8 @@ use super::candidates::{
 };
 use super::config::{Config, SolverKind};
 use super::plan::{Assignment, Plan, PlanStats, Reason, StageTimings, Unassigned};
-use super::{Network, NetworkSolution, flow, greedy, lp};
-use crate::error::Error;
+use super::{MAX_COST, Network, NetworkSolution, flow, greedy, lp};
+use crate::error::{Error, ErrorKind};
 use crate::fleet::Fleet;
 use crate::geo::Neighbor;
 use crate::model::{Priority, Ticket, validate_tickets};
@@ -82,10 +82,22 @@ struct Taken<'a> {
 /// higher-priority ticket out to serve a lower one at the same engineer — changes arc costs by less
 /// than `G`, so it never pays; the factor 4 extends that to chains of up to four re-assignments.
 /// Pinned tickets rank above P1.
-fn penalties(max_arc: i64, max_load: i64) -> ([i64; 4], i64) {
-    let g = max_arc.max(0) + max_load.max(0) + 1;
+///
+/// # Errors
+/// [`ErrorKind::CostOverflow`] when the pinned penalty would exceed [`MAX_COST`] (weights so large
+/// that costs cannot be represented exactly).
+fn penalties(max_arc: i64, max_load: i64) -> Result<([i64; 4], i64), Error> {
+    let g = max_arc
+        .max(0)
+        .saturating_add(max_load.max(0))
+        .saturating_add(1);
+    let pinned = g.saturating_mul(17);
+    if pinned > MAX_COST {
+        let points = g.max(max_arc) as f64 / UNITS_PER_POINT;
+        return Err(ErrorKind::CostOverflow { points }.into());
+    }
     let level = |k: i64| g * (1 + 4 * k);
-    ([level(3), level(2), level(1), level(0)], level(4))
+    Ok(([level(3), level(2), level(1), level(0)], pinned))
 }
 
 impl Dispatcher {
@@ -115,7 +127,7 @@ impl Dispatcher {
     ) -> Result<CandidateSet, Error> {
         self.config.validate()?;
         validate_tickets(tickets, |id| fleet.get(id).is_some())?;
-        Ok(self.build_candidates(fleet, tickets, now))
+        self.build_candidates(fleet, tickets, now)
     }
 
     fn build_candidates(
@@ -123,9 +135,15 @@ impl Dispatcher {
         fleet: &Fleet,
         tickets: &[Ticket],
         now: DateTime<Utc>,
-    ) -> CandidateSet {
+    ) -> Result<CandidateSet, Error> {
         let mask = Mask::new(fleet, now);
         let config = &self.config;
+        // No engineer can take more tickets than the run has: this bounds the model (and the load
+        // cost lists) whatever capacity an engineer declares.
+        let room = |e: &crate::model::Engineer| {
+            e.remaining_capacity()
+                .min(u32::try_from(tickets.len()).unwrap_or(u32::MAX))
+        };
         let one = |ticket: &Ticket| {
             let (eligible, screening) = candidates::screen(fleet, &mask, config, ticket, None);
             let cost = eligible
@@ -155,7 +173,7 @@ impl Dispatcher {
                 .iter()
                 .map(|e| {
                     let open = f64::from(e.open_tickets.max(0));
-                    (0..e.remaining_capacity())
+                    (0..room(e))
                         .map(|k| units(w * (open + f64::from(k))))
                         .collect()
                 })
@@ -171,7 +189,7 @@ impl Dispatcher {
             .filter_map(|m| m.last().copied())
             .max()
             .unwrap_or(0);
-        let (levels, pinned) = penalties(max_arc, max_load);
+        let (levels, pinned) = penalties(max_arc, max_load)?;
 
         let mut arcs = Vec::with_capacity(per_ticket.iter().map(|c| c.eligible.len()).sum());
         for (t, c) in per_ticket.iter().enumerate() {
@@ -184,11 +202,7 @@ impl Dispatcher {
             );
             arcs[start..].sort_unstable_by_key(|a| (a.2, a.1));
         }
-        let capacity = fleet
-            .engineers()
-            .iter()
-            .map(|e| e.remaining_capacity())
-            .collect();
+        let capacity = fleet.engineers().iter().map(room).collect();
         let penalty = tickets
             .iter()
             .map(|t| {
@@ -199,19 +213,18 @@ impl Dispatcher {
                 }
             })
             .collect();
-        let mut network = Network::new(capacity, penalty, arcs)
-            .expect("candidate arcs are valid by construction");
+        // Arcs name real tickets and engineers, and every cost is below the pinned penalty, which
+        // `penalties` checked against MAX_COST; load costs are non-decreasing in k.
+        let mut network = Network::new(capacity, penalty, arcs)?;
         if !load_marginal.is_empty() {
-            network = network
-                .with_load_costs(load_marginal.clone())
-                .expect("load costs are convex by construction");
+            network = network.with_load_costs(load_marginal.clone())?;
         }
-        CandidateSet {
+        Ok(CandidateSet {
             per_ticket,
             network,
             penalties: levels,
             load_marginal,
-        }
+        })
     }
 
     /// Plans a batch: every ticket comes back assigned (with its cost breakdown) or unassigned with
@@ -257,7 +270,7 @@ impl Dispatcher {
         };
 
         let clock = Instant::now();
-        let set = self.build_candidates(fleet, tickets, now);
+        let set = self.build_candidates(fleet, tickets, now)?;
         timings.candidates = clock.elapsed();
 
         let clock = Instant::now();
@@ -417,8 +430,9 @@ impl Dispatcher {
         }
     }
 
-    /// Ranks every eligible engineer for one ticket, cheapest first, with the cost breakdown, and
-    /// lists the nearby engineers that are not eligible with the constraint they fail. For real-time
+    /// Ranks the eligible engineers for one ticket — the [`Config::max_candidates`] nearest, as in a
+    /// run — cheapest first, with the cost breakdown, and lists the nearby engineers examined on the
+    /// way that are not eligible, with the constraint they fail. For real-time
     /// routing: looks only at the engineers near the ticket (no per-run mask), `O(log m + k)`.
     ///
     /// # Errors

@@ -8,7 +8,7 @@ mod dispatcher;
 pub mod flow;
 pub mod greedy;
 pub mod lp;
-mod network;
+pub mod network;
 mod plan;
 
 pub use candidates::{

@@ -29,7 +29,7 @@ use crate::error::{Error, ErrorKind};
 /// million tickets stay far from `i64` overflow.
 pub const MAX_COST: i64 = 1 << 40;
 
-/// A sparse capacitated assignment problem (see the [module docs](self)).
+/// A sparse capacitated assignment problem (see the [module docs](crate::solve::network)).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Network {
     capacity: Vec<u32>,
@@ -256,7 +256,7 @@ impl Network {
         Ok(objective)
     }
 
-    /// Reads an instance file (the sparse format of the [module docs](self), or OR-Library
+    /// Reads an instance file (the sparse format of the [module docs](crate::solve::network), or OR-Library
     /// `assignN.txt`). Streams: memory is that of the network, not of the text. `O(m)` for sorted arcs.
     ///
     /// # Errors

@@ -55,8 +55,9 @@ pub enum Reason {
         /// How many of those engineers took a ticket of higher priority in this run.
         took_higher_priority: u32,
     },
-    /// A candidate had room, but leaving the ticket unassigned was cheaper for the objective (only a
-    /// heuristic solver or unusual weights lead here).
+    /// A candidate had room, but leaving the ticket unassigned was cheaper for the objective. The
+    /// built-in penalties exceed every assignment cost, so no built-in solver produces this; it exists
+    /// so that the reason is always computed from the plan, never assumed.
     NotWorthAssigning {
         /// The cheapest candidate's cost in points.
         cheapest_cost: f64,

@@ -11,7 +11,7 @@
 //! option (arc cost + slot price + `m_k`) and the second best, and bids for the best slot, raising its
 //! price by the difference plus `ε`; the slot's previous holder becomes unassigned and bids again.
 //! A phase ends when every ticket holds an option; then every ticket is within `ε` of its best
-//! (ε-complementary slackness). Phases divide `ε` by [`ALPHA`] down to 1, so each phase starts from
+//! (ε-complementary slackness). Phases divide `ε` by `ALPHA` (4) down to 1, so each phase starts from
 //! nearly right prices and needs few bids.
 //!
 //! INVARIANT (at the end of every phase): each ticket is within `ε` of its best option, and every free
