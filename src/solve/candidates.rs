@@ -261,10 +261,15 @@ fn engineer_block(e: &Engineer, now: DateTime<Utc>) -> Option<Constraint> {
 
 /// The first constraint engineer `e` fails for `ticket` (reach excluded), or `None` when eligible.
 /// A pinned ticket skips the skill check: the user's pin overrides it.
-fn check(fleet: &Fleet, mask: &Mask, ticket: &Ticket, e: u32) -> Option<Constraint> {
-    let engineer = &fleet.engineers()[e as usize];
-    if ticket.pinned_engineer.is_none() && engineer.skill_level(&ticket.category) < ticket.min_level
-    {
+/// `skill` is the fleet's number for the ticket's category (`None`: no engineer has it).
+fn check(
+    fleet: &Fleet,
+    mask: &Mask,
+    ticket: &Ticket,
+    skill: Option<u32>,
+    e: u32,
+) -> Option<Constraint> {
+    if ticket.pinned_engineer.is_none() && fleet.level(e, skill) < ticket.min_level {
         return Some(Constraint::Skill);
     }
     mask.blocked(fleet, e)
@@ -281,6 +286,7 @@ pub(crate) fn screen(
 ) -> (Vec<Neighbor>, Screening) {
     let mut screening = Screening::default();
     let mut eligible: Vec<Neighbor> = Vec::new();
+    let skill = fleet.skill_id(&ticket.category);
     if let Some(pinned) = &ticket.pinned_engineer {
         // Validation guarantees the pinned engineer exists.
         if let Some(e) = fleet.position(pinned) {
@@ -292,7 +298,7 @@ pub(crate) fn screen(
                 ),
             };
             screening.in_reach = 1;
-            match check(fleet, mask, ticket, e) {
+            match check(fleet, mask, ticket, skill, e) {
                 None => eligible.push(n),
                 Some(c) => {
                     screening.count(c);
@@ -313,7 +319,7 @@ pub(crate) fn screen(
                 return false;
             }
             screening.in_reach += 1;
-            match check(fleet, mask, ticket, n.index) {
+            match check(fleet, mask, ticket, skill, n.index) {
                 None => {
                     eligible.push(n);
                     if eligible.len() == cap {
