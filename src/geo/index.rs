@@ -213,7 +213,10 @@ mod tests {
                 true
             });
             // Visit order is by chord length, which agrees with great-circle order up to rounding.
-            assert!(got.windows(2).all(|w| w[0].distance_km <= w[1].distance_km + 1e-9));
+            assert!(
+                got.windows(2)
+                    .all(|w| w[0].distance_km <= w[1].distance_km + 1e-9)
+            );
             let mut sorted = got.clone();
             sort_neighbors(&mut sorted);
             assert_eq!(sorted, idx.within(center, max_km), "max_km {max_km}");

@@ -28,6 +28,7 @@
 
 use std::collections::VecDeque;
 
+use super::{Reverse, Scaled};
 use crate::solve::{Network, NetworkSolution};
 
 /// The factor by which `ε` shrinks between phases.
@@ -96,17 +97,7 @@ struct Auction<'a> {
 impl<'a> Auction<'a> {
     fn new(net: &'a Network) -> Option<Auction<'a>> {
         let n = net.tickets();
-        u32::try_from(net.arcs()).ok()?;
-        let scale = i64::try_from(n).ok()?.checked_add(1)?;
-        let scaled = |c: i64| c.checked_mul(scale);
-        let arc_cost: Vec<i64> = net
-            .arc_cost()
-            .iter()
-            .map(|&c| scaled(c))
-            .collect::<Option<_>>()?;
-        let penalty: Vec<i64> = (0..n)
-            .map(|t| scaled(net.penalty(t)))
-            .collect::<Option<_>>()?;
+        let scaled = Scaled::new(net)?;
         let mut slot_start = Vec::with_capacity(net.engineers() + 1);
         let mut slot_engineer = Vec::new();
         let mut slot_extra = Vec::new();
@@ -114,21 +105,14 @@ impl<'a> Auction<'a> {
         for e in 0..net.engineers() {
             for k in 0..net.capacity(e) as usize {
                 slot_engineer.push(e as u32);
-                slot_extra.push(scaled(net.load_cost(e, k))?);
+                slot_extra.push(net.load_cost(e, k).checked_mul(scaled.scale)?);
             }
             slot_start.push(slot_engineer.len());
         }
-        let max_abs = arc_cost
-            .iter()
-            .chain(&penalty)
-            .chain(&slot_extra)
-            .map(|c| c.abs())
-            .max()
-            .unwrap_or(0);
-        // Prices climb to at most about the cost range plus a few ε; keep far from overflow.
-        if max_abs > i64::MAX / 16 {
-            return None;
-        }
+        let max_abs = scaled.max_abs(&slot_extra)?;
+        let Scaled {
+            arc_cost, penalty, ..
+        } = scaled;
         let slots = slot_engineer.len();
         let m = net.engineers();
         let mut a = Auction {
@@ -319,46 +303,5 @@ impl<'a> Auction<'a> {
             }
         }
         self.reverse = Some(reverse);
-    }
-}
-
-/// For each engineer, the tickets with an arc to it and the arcs' scaled costs (CSR), built on first
-/// need. `O(arcs)`.
-struct Reverse {
-    start: Vec<usize>,
-    tickets: Vec<u32>,
-    costs: Vec<i64>,
-}
-
-impl Reverse {
-    fn new(net: &Network, arc_cost: &[i64]) -> Reverse {
-        let mut start = vec![0usize; net.engineers() + 1];
-        for &e in net.arc_engineer() {
-            start[e as usize + 1] += 1;
-        }
-        for e in 0..net.engineers() {
-            start[e + 1] += start[e];
-        }
-        let mut fill = start.clone();
-        let mut tickets = vec![0u32; net.arcs()];
-        let mut costs = vec![0i64; net.arcs()];
-        for t in 0..net.tickets() {
-            for a in net.arc_range(t) {
-                let e = net.arc_engineer()[a] as usize;
-                tickets[fill[e]] = t as u32;
-                costs[fill[e]] = arc_cost[a];
-                fill[e] += 1;
-            }
-        }
-        Reverse {
-            start,
-            tickets,
-            costs,
-        }
-    }
-
-    fn of(&self, e: usize) -> (&[u32], &[i64]) {
-        let r = self.start[e]..self.start[e + 1];
-        (&self.tickets[r.clone()], &self.costs[r])
     }
 }

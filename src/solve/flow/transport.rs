@@ -27,6 +27,7 @@
 
 use std::collections::VecDeque;
 
+use super::{Reverse, Scaled};
 use crate::solve::{Network, NetworkSolution};
 
 /// The factor by which `ε` shrinks between phases (measured on the M and L instances: 4, 8, 16, 32
@@ -92,25 +93,11 @@ struct Transport<'a> {
 impl<'a> Transport<'a> {
     fn new(net: &'a Network) -> Option<Transport<'a>> {
         let n = net.tickets();
-        u32::try_from(net.arcs()).ok()?;
-        let scale = i64::try_from(n).ok()?.checked_add(1)?;
-        let arc_cost: Vec<i64> = net
-            .arc_cost()
-            .iter()
-            .map(|&c| c.checked_mul(scale))
-            .collect::<Option<_>>()?;
-        let penalty: Vec<i64> = (0..n)
-            .map(|t| net.penalty(t).checked_mul(scale))
-            .collect::<Option<_>>()?;
-        let max_abs = arc_cost
-            .iter()
-            .chain(&penalty)
-            .map(|c| c.abs())
-            .max()
-            .unwrap_or(0);
-        if max_abs > i64::MAX / 16 {
-            return None;
-        }
+        let scaled = Scaled::new(net)?;
+        let max_abs = scaled.max_abs(&[])?;
+        let Scaled {
+            arc_cost, penalty, ..
+        } = scaled;
         let m = net.engineers();
         Some(Transport {
             net,
@@ -323,45 +310,5 @@ impl<'a> Transport<'a> {
             }
         }
         self.reverse = Some(reverse);
-    }
-}
-
-/// For each engineer, the tickets with an arc to it and the arcs' scaled costs (CSR). `O(arcs)`.
-struct Reverse {
-    start: Vec<usize>,
-    tickets: Vec<u32>,
-    costs: Vec<i64>,
-}
-
-impl Reverse {
-    fn new(net: &Network, arc_cost: &[i64]) -> Reverse {
-        let mut start = vec![0usize; net.engineers() + 1];
-        for &e in net.arc_engineer() {
-            start[e as usize + 1] += 1;
-        }
-        for e in 0..net.engineers() {
-            start[e + 1] += start[e];
-        }
-        let mut fill = start.clone();
-        let mut tickets = vec![0u32; net.arcs()];
-        let mut costs = vec![0i64; net.arcs()];
-        for t in 0..net.tickets() {
-            for a in net.arc_range(t) {
-                let e = net.arc_engineer()[a] as usize;
-                tickets[fill[e]] = t as u32;
-                costs[fill[e]] = arc_cost[a];
-                fill[e] += 1;
-            }
-        }
-        Reverse {
-            start,
-            tickets,
-            costs,
-        }
-    }
-
-    fn of(&self, e: usize) -> (&[u32], &[i64]) {
-        let r = self.start[e]..self.start[e + 1];
-        (&self.tickets[r.clone()], &self.costs[r])
     }
 }
