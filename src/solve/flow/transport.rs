@@ -79,9 +79,11 @@ struct Transport<'a> {
     max_abs: i64,
     capacity: Vec<u32>,
     price: Vec<i64>,
-    /// Per engineer, its tickets with their reservations `(r, ticket)`, unordered (capacities are
+    /// Per engineer, its tickets, unordered (capacities are
     /// small, so a scan beats a heap here).
-    held: Vec<Vec<(i64, u32)>>,
+    held: Vec<Vec<u32>>,
+    /// Each held ticket's reservation at its engineer: the most it would pay there.
+    reserve: Vec<i64>,
     /// The engineer each ticket holds, `DUMMY`, or `NONE` while it bids.
     holder: Vec<u32>,
     /// Scaled arc cost of the held engineer (the ticket pays it plus the engineer's price).
@@ -108,6 +110,7 @@ impl<'a> Transport<'a> {
             capacity: (0..m).map(|e| net.capacity(e)).collect(),
             price: vec![0; m],
             held: vec![Vec::new(); m],
+            reserve: vec![0; n],
             holder: vec![NONE; n],
             held_cost: vec![0; n],
             queue: VecDeque::with_capacity(n),
@@ -150,7 +153,7 @@ impl<'a> Transport<'a> {
         let e = self.holder[t as usize];
         if e != DUMMY && e != NONE {
             let list = &mut self.held[e as usize];
-            let at = list.iter().position(|&(_, x)| x == t).expect("held ticket");
+            let at = list.iter().position(|&x| x == t).expect("held ticket");
             list.swap_remove(at);
         }
         self.holder[t as usize] = NONE;
@@ -168,7 +171,8 @@ impl<'a> Transport<'a> {
         // second_v is finite: the ticket's own "unassigned" option is always an alternative.
         let r = second_v - c;
         if (self.held[eu].len() as u32) < self.capacity[eu] {
-            self.held[eu].push((r, t));
+            self.held[eu].push(t);
+            self.reserve[tu] = r;
             self.holder[tu] = e;
             self.held_cost[tu] = c;
             return;
@@ -178,7 +182,8 @@ impl<'a> Transport<'a> {
         let list = &self.held[eu];
         let (mut w1, mut w2) = ((i64::MAX, NONE), i64::MAX);
         let mut at = 0;
-        for (i, &(rr, x)) in list.iter().enumerate() {
+        for (i, &x) in list.iter().enumerate() {
+            let rr = self.reserve[x as usize];
             if (rr, x) < w1 {
                 w2 = w1.0;
                 w1 = (rr, x);
@@ -200,7 +205,8 @@ impl<'a> Transport<'a> {
         self.held[eu].swap_remove(at);
         self.holder[out as usize] = NONE;
         self.queue.push_back(out);
-        self.held[eu].push((r, t));
+        self.held[eu].push(t);
+        self.reserve[tu] = r;
         self.holder[tu] = e;
         self.held_cost[tu] = c;
     }
@@ -291,15 +297,15 @@ impl<'a> Transport<'a> {
                     continue;
                 }
                 let cap = c + price - self.held_cost[t as usize];
-                if let Some(entry) = self.held[h as usize].iter_mut().find(|x| x.1 == t) {
-                    entry.0 = entry.0.min(cap);
-                }
+                let r = &mut self.reserve[t as usize];
+                *r = (*r).min(cap);
             }
             let old = self.holder[who as usize];
             self.detach(who);
             // Its reservation here: its best value anywhere else.
             let (w, ..) = self.options(who as usize, e);
-            self.held[eu].push((w - who_cost, who));
+            self.held[eu].push(who);
+            self.reserve[who as usize] = w - who_cost;
             self.holder[who as usize] = e;
             self.held_cost[who as usize] = who_cost;
             if self.price[eu] > 0 && (self.held[eu].len() as u32) < self.capacity[eu] {
