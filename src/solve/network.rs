@@ -653,6 +653,23 @@ mod tests {
         assert!(Network::parse("").is_err());
     }
 
+    /// Fuzzing found headers that reserved gigabytes before a single record was read.
+    #[test]
+    fn huge_headers_reserve_nothing() {
+        let err = Network::parse("p 4000000000 4000000000 4000000000\n").unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("0 arcs for the 4000000000 declared"),
+            "{err}"
+        );
+        let err = Network::parse("p 240000639 1 0\ne 0 340000639524281\n\n").unwrap_err();
+        assert_eq!(err.line(), Some(2), "{err}");
+        let err = Network::parse(" 80389 14 937 $").unwrap_err();
+        assert!(err.to_string().contains("not a valid number"), "{err}");
+        let err = Network::parse("99999\ne\ne").unwrap_err();
+        assert_eq!(err.line(), Some(2), "{err}");
+    }
+
     #[test]
     fn reads_or_library_matrices() {
         let net = Network::parse("3\n 1 2 3\n 4 5 6 7 8\n 9\n").unwrap();
