@@ -74,6 +74,29 @@ pub enum ErrorKind {
         /// The value given.
         value: i64,
     },
+    /// A count (`capacity`, `open_tickets`) is above [`MAX_COUNT`](crate::model::MAX_COUNT).
+    CountTooLarge {
+        /// The engineer's id.
+        engineer: String,
+        /// The field name.
+        field: &'static str,
+        /// The value given.
+        value: i64,
+        /// The largest allowed.
+        max: i64,
+    },
+    /// A custom attribute that a policy declares is missing, of the wrong type or out of its
+    /// declared range.
+    Attribute {
+        /// Ticket or engineer.
+        entity: Entity,
+        /// The item's id.
+        id: String,
+        /// The attribute's name.
+        field: String,
+        /// What is wrong with it.
+        problem: String,
+    },
     /// A skill level (engineer skill or ticket minimum level) is outside 0..=5.
     SkillLevelOutOfRange {
         /// Ticket or engineer.
@@ -226,6 +249,18 @@ impl fmt::Display for Error {
             } => {
                 write!(f, "engineer {engineer:?}: {field} {value} is negative")
             }
+            ErrorKind::CountTooLarge {
+                engineer,
+                field,
+                value,
+                max,
+            } => write!(f, "engineer {engineer:?}: {field} {value} is above the limit {max}"),
+            ErrorKind::Attribute {
+                entity,
+                id,
+                field,
+                problem,
+            } => write!(f, "{entity} {id:?}: attribute {field:?} {problem}"),
             ErrorKind::SkillLevelOutOfRange {
                 entity,
                 id,

@@ -16,6 +16,9 @@ use crate::error::{Entity, Error, ErrorKind};
 /// The highest skill level; levels run from 0 (none) to 5 (expert).
 pub const MAX_SKILL_LEVEL: u8 = 5;
 
+/// The largest `capacity` or `open_tickets` an engineer may have.
+pub const MAX_COUNT: i32 = 100_000;
+
 /// A ticket's id: the host system's own string.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -147,6 +150,10 @@ pub struct Customer {
     /// The engineer who last served this customer, if known (must be in the fleet).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_engineer: Option<EngineerId>,
+    /// Engineers this customer does not want sent (rules read it as
+    /// `ticket.customer.excluded_engineers`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub excluded_engineers: Vec<EngineerId>,
 }
 
 /// A free-form typed attribute value (the rule language declares and checks their types).
@@ -282,6 +289,9 @@ pub struct Engineer {
     /// Working hours; `None` means always available.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shift: Option<Shift>,
+    /// When the engineer was last given a ticket (rules use it for round-robin).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_assigned_at: Option<DateTime<Utc>>,
     /// Custom attributes.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub attributes: Attributes,
@@ -299,6 +309,7 @@ impl Engineer {
             capacity,
             open_tickets: 0,
             shift: None,
+            last_assigned_at: None,
             attributes: Attributes::new(),
         }
     }
@@ -364,6 +375,15 @@ pub fn validate_engineers(engineers: &[Engineer]) -> Result<(), Error> {
                     engineer: id.to_string(),
                     field,
                     value: value.into(),
+                }
+                .into());
+            }
+            if value > MAX_COUNT {
+                return Err(ErrorKind::CountTooLarge {
+                    engineer: id.to_string(),
+                    field,
+                    value: value.into(),
+                    max: MAX_COUNT.into(),
                 }
                 .into());
             }
@@ -515,6 +535,7 @@ mod tests {
             id: "c".into(),
             tier: Tier::Vip,
             last_engineer: Some("ghost".into()),
+            excluded_engineers: Vec::new(),
         });
         let err = validate_tickets(&[t], |e| e.as_str() == "a").unwrap_err();
         assert_eq!(

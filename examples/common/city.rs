@@ -269,6 +269,7 @@ pub fn generate(p: &CityParams) -> (Vec<Engineer>, Vec<Ticket>) {
                 ),
                 tier,
                 last_engineer: None,
+                excluded_engineers: Vec::new(),
             });
             t
         })

@@ -1,0 +1,773 @@
+//! The fast path: every sub-expression is classified by what it depends on. Constant and
+//! ticket-only parts become per-ticket scalars (computed once per ticket), engineer-only parts
+//! become columns (computed once per engineer), and only true pair work is compiled into a flat
+//! program that runs over the columns of a ticket's candidate engineers, a chunk of lanes at a time.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::ast::Subject;
+use super::check::{Checked, ENGINEER, Op, PAIR, TExpr, TK};
+use super::interp::{self, EngView, Env, div, grade, travel_minutes};
+use super::schema::Ty;
+use super::value::Value;
+
+/// Lanes evaluated together (keeps the registers in cache).
+pub(crate) const CHUNK: usize = 128;
+
+/// An operand: a lane register or a per-ticket scalar.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Src {
+    Lane(u16),
+    Scalar(u16),
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Un {
+    Not,
+    Neg,
+    Abs,
+    Exists,
+    TravelMinutes,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum Instr {
+    Gather { col: u16, out: u16 },
+    Un { op: Un, a: Src, out: u16 },
+    Bin { op: Op, a: Src, b: Src, out: u16 },
+    Scale { v: Src, f: Src, t: Src, out: u16 },
+    Select { c: Src, a: Src, b: Src, out: u16 },
+    Skill { key: u16, out: u16 },
+    OnShift { t: Src, start: Src, end: Src, out: u16 },
+    InTicketSet { a: Src, set: u16, out: u16 },
+    InEngineerSet { a: Src, set: u16, out: u16 },
+    Interp { expr: u16, out: u16 },
+    Check { rule: u16, pass: Src },
+    Accumulate { factor: f64, value: Src, guard: Option<Src> },
+}
+
+/// What a per-ticket scalar is.
+#[derive(Debug, Clone)]
+pub(crate) enum ScalarKind {
+    /// A value (encoded as a number).
+    Value(TExpr),
+    /// A skill name, resolved to the fleet's skill column.
+    Skill(TExpr),
+}
+
+/// The compiled pair program and the work it needs done per ticket and per engineer.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Program {
+    pub instrs: Vec<Instr>,
+    pub registers: usize,
+    pub scalars: Vec<ScalarKind>,
+    pub columns: Vec<TExpr>,
+    pub ticket_sets: Vec<TExpr>,
+    pub engineer_sets: Vec<TExpr>,
+    pub fallbacks: Vec<TExpr>,
+}
+
+/// Register 0 holds each lane's travel distance.
+const TRAVEL: u16 = 0;
+
+struct Builder {
+    p: Program,
+    column_keys: HashMap<String, u16>,
+    scalar_keys: HashMap<String, u16>,
+    /// Slots of `engineer.shift_start` and `engineer.shift_end`.
+    shift_slots: (usize, usize),
+}
+
+impl Builder {
+    fn reg(&mut self) -> u16 {
+        self.p.registers += 1;
+        (self.p.registers - 1) as u16
+    }
+
+    fn scalar(&mut self, k: ScalarKind) -> u16 {
+        let key = format!("{k:?}");
+        let key = strip_spans(&key);
+        if let Some(&i) = self.scalar_keys.get(&key) {
+            return i;
+        }
+        self.p.scalars.push(k);
+        let i = (self.p.scalars.len() - 1) as u16;
+        self.scalar_keys.insert(key, i);
+        i
+    }
+
+    fn column(&mut self, e: &TExpr) -> Src {
+        let key = strip_spans(&format!("{e:?}"));
+        let col = if let Some(&c) = self.column_keys.get(&key) {
+            c
+        } else {
+            self.p.columns.push(e.clone());
+            let c = (self.p.columns.len() - 1) as u16;
+            self.column_keys.insert(key, c);
+            c
+        };
+        let out = self.reg();
+        self.p.instrs.push(Instr::Gather { col, out });
+        Src::Lane(out)
+    }
+
+    fn fallback(&mut self, e: &TExpr) -> Src {
+        self.p.fallbacks.push(e.clone());
+        let out = self.reg();
+        self.p.instrs.push(Instr::Interp {
+            expr: (self.p.fallbacks.len() - 1) as u16,
+            out,
+        });
+        Src::Lane(out)
+    }
+
+    fn lower(&mut self, e: &TExpr) -> Src {
+        if e.bind & ENGINEER == 0 {
+            return Src::Scalar(self.scalar(ScalarKind::Value(e.clone())));
+        }
+        if e.bind == ENGINEER {
+            return self.column(e);
+        }
+        debug_assert_eq!(e.bind, PAIR);
+        let out_of = |b: &mut Builder, i: Instr| {
+            b.p.instrs.push(i);
+        };
+        match &e.kind {
+            TK::Travel => Src::Lane(TRAVEL),
+            TK::TravelTime => {
+                let out = self.reg();
+                out_of(self, Instr::Un { op: Un::TravelMinutes, a: Src::Lane(TRAVEL), out });
+                Src::Lane(out)
+            }
+            TK::Not(a) | TK::Neg(a) | TK::Abs(a) | TK::Exists(a) if a.ty.strip() != &Ty::Set => {
+                let a = self.lower(a);
+                let op = match &e.kind {
+                    TK::Not(_) => Un::Not,
+                    TK::Neg(_) => Un::Neg,
+                    TK::Abs(_) => Un::Abs,
+                    _ => Un::Exists,
+                };
+                let out = self.reg();
+                out_of(self, Instr::Un { op, a, out });
+                Src::Lane(out)
+            }
+            TK::Bin(Op::In, a, set) if a.ty == Ty::Str => {
+                if set.bind & ENGINEER == 0 {
+                    self.p.ticket_sets.push((**set).clone());
+                    let set = (self.p.ticket_sets.len() - 1) as u16;
+                    let a = self.lower(a);
+                    let out = self.reg();
+                    out_of(self, Instr::InTicketSet { a, set, out });
+                    Src::Lane(out)
+                } else if set.bind == ENGINEER {
+                    self.p.engineer_sets.push((**set).clone());
+                    let set = (self.p.engineer_sets.len() - 1) as u16;
+                    let a = self.lower(a);
+                    let out = self.reg();
+                    out_of(self, Instr::InEngineerSet { a, set, out });
+                    Src::Lane(out)
+                } else {
+                    self.fallback(e)
+                }
+            }
+            TK::Bin(op, a, b) if *op != Op::In && a.ty.strip() != &Ty::Set && b.ty.strip() != &Ty::Set => {
+                let a = self.lower(a);
+                let b = self.lower(b);
+                let out = self.reg();
+                out_of(self, Instr::Bin { op: *op, a, b, out });
+                Src::Lane(out)
+            }
+            TK::Scale(v, f, t) => {
+                let (v, f, t) = (self.lower(v), self.lower(f), self.lower(t));
+                let out = self.reg();
+                out_of(self, Instr::Scale { v, f, t, out });
+                Src::Lane(out)
+            }
+            TK::If(c, a, b) if e.ty.strip() != &Ty::Set => {
+                let (c, a, b) = (self.lower(c), self.lower(a), self.lower(b));
+                let out = self.reg();
+                out_of(self, Instr::Select { c, a, b, out });
+                Src::Lane(out)
+            }
+            TK::Skill(k) if k.bind & ENGINEER == 0 => {
+                let key = self.scalar(ScalarKind::Skill((**k).clone()));
+                let out = self.reg();
+                out_of(self, Instr::Skill { key, out });
+                Src::Lane(out)
+            }
+            TK::OnShift(t) => {
+                let t = self.lower(t);
+                let field = |b: &mut Builder, checked_slot: usize| {
+                    b.column(&TExpr {
+                        kind: TK::Field(Subject::Engineer, checked_slot),
+                        ty: Ty::Time.opt(),
+                        bind: ENGINEER,
+                        range: (f64::NEG_INFINITY, f64::INFINITY),
+                        span: e.span,
+                    })
+                };
+                let (s, en) = self.shift_slots;
+                let start = field(self, s);
+                let end = field(self, en);
+                let out = self.reg();
+                out_of(self, Instr::OnShift { t, start, end, out });
+                Src::Lane(out)
+            }
+            _ => self.fallback(e),
+        }
+    }
+}
+
+/// Spans differ between equal expressions; keys must not.
+fn strip_spans(debug: &str) -> String {
+    let mut out = String::with_capacity(debug.len());
+    let mut rest = debug;
+    while let Some(i) = rest.find("span: Span {") {
+        out.push_str(&rest[..i]);
+        let tail = &rest[i..];
+        let end = tail.find('}').map_or(tail.len(), |j| j + 1);
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Compiles the pair rules of a checked policy.
+pub(crate) fn compile(checked: &Checked) -> Program {
+    let mut b = Builder {
+        p: Program {
+            registers: 1,
+            ..Program::default()
+        },
+        column_keys: HashMap::new(),
+        scalar_keys: HashMap::new(),
+        shift_slots: (
+            checked.schema.field(Subject::Engineer, "shift_start").unwrap_or(0),
+            checked.schema.field(Subject::Engineer, "shift_end").unwrap_or(0),
+        ),
+    };
+    for (i, r) in checked.requires.iter().enumerate() {
+        let pass = match &r.guard {
+            None => r.cond.clone(),
+            Some(g) => {
+                let not_g = TExpr {
+                    kind: TK::Not(Box::new(g.clone())),
+                    ty: Ty::Bool,
+                    bind: g.bind,
+                    range: (0.0, 1.0),
+                    span: g.span,
+                };
+                TExpr {
+                    bind: g.bind | r.cond.bind,
+                    kind: TK::Bin(Op::Or, Box::new(not_g), Box::new(r.cond.clone())),
+                    ty: Ty::Bool,
+                    range: (0.0, 1.0),
+                    span: r.cond.span,
+                }
+            }
+        };
+        let pass = b.lower(&pass);
+        b.p.instrs.push(Instr::Check { rule: i as u16, pass });
+    }
+    for s in &checked.scores {
+        let value = b.lower(&s.value);
+        let guard = s.guard.as_ref().map(|g| b.lower(g));
+        b.p.instrs.push(Instr::Accumulate {
+            factor: s.factor,
+            value,
+            guard,
+        });
+    }
+    b.p
+}
+
+/// Strings as numbers: ids shared by the engineers' columns and the tickets' scalars.
+#[derive(Debug, Default)]
+pub(crate) struct Interner {
+    ids: HashMap<Arc<str>, f64>,
+}
+
+impl Interner {
+    fn intern(&mut self, s: &Arc<str>) -> f64 {
+        let next = self.ids.len() as f64;
+        *self.ids.entry(s.clone()).or_insert(next)
+    }
+
+    fn encode(&mut self, v: &Value) -> f64 {
+        match v {
+            Value::Str(s) => self.intern(s),
+            other => other.num(),
+        }
+    }
+}
+
+/// The engineers of one run, as columns.
+pub(crate) struct Columns<'e> {
+    pub views: Vec<EngView<'e>>,
+    cols: Vec<Vec<f64>>,
+    sets: Vec<Vec<Vec<f64>>>,
+    skill_names: HashMap<&'e str, usize>,
+    skill_cols: Vec<Vec<f64>>,
+    interner: Interner,
+}
+
+impl<'e> Columns<'e> {
+    /// Evaluates the engineer-only parts once per engineer.
+    pub(crate) fn new(
+        program: &Program,
+        checked: &Checked,
+        views: Vec<EngView<'e>>,
+        now: f64,
+    ) -> Columns<'e> {
+        let mut interner = Interner::default();
+        let empty: [Value; 0] = [];
+        let mut cols = Vec::with_capacity(program.columns.len());
+        for e in &program.columns {
+            let col = views
+                .iter()
+                .map(|g| {
+                    let env = Env {
+                        checked,
+                        ticket: &empty,
+                        ticket_location: g.location,
+                        engineer: Some(g),
+                        travel_km: 0.0,
+                        now,
+                    };
+                    interner.encode(&interp::eval(e, &env))
+                })
+                .collect();
+            cols.push(col);
+        }
+        let mut sets = Vec::with_capacity(program.engineer_sets.len());
+        for e in &program.engineer_sets {
+            let col = views
+                .iter()
+                .map(|g| {
+                    let env = Env {
+                        checked,
+                        ticket: &empty,
+                        ticket_location: g.location,
+                        engineer: Some(g),
+                        travel_km: 0.0,
+                        now,
+                    };
+                    encode_set(&mut interner, &interp::eval(e, &env))
+                })
+                .collect();
+            sets.push(col);
+        }
+        let mut skill_names: HashMap<&'e str, usize> = HashMap::new();
+        let mut skill_cols: Vec<Vec<f64>> = Vec::new();
+        let uses_skills = program
+            .scalars
+            .iter()
+            .any(|s| matches!(s, ScalarKind::Skill(_)));
+        if uses_skills {
+            for (i, g) in views.iter().enumerate() {
+                for (name, &level) in g.skills {
+                    let k = *skill_names.entry(name.as_str()).or_insert_with(|| {
+                        skill_cols.push(vec![0.0; views.len()]);
+                        skill_cols.len() - 1
+                    });
+                    skill_cols[k][i] = f64::from(level);
+                }
+            }
+            skill_cols.push(vec![0.0; views.len()]);
+        }
+        Columns {
+            views,
+            cols,
+            sets,
+            skill_names,
+            skill_cols,
+            interner,
+        }
+    }
+}
+
+fn encode_set(interner: &mut Interner, v: &Value) -> Vec<f64> {
+    let mut ids: Vec<f64> = match v {
+        Value::Set(items) => items.iter().map(|s| interner.intern(s)).collect(),
+        _ => Vec::new(),
+    };
+    ids.sort_by(f64::total_cmp);
+    ids
+}
+
+/// One ticket's scalars, after triage.
+pub(crate) struct TicketCtx {
+    pub view: Vec<Value>,
+    pub location: crate::model::LatLon,
+    pub now: f64,
+    scalars: Vec<f64>,
+    sets: Vec<Vec<f64>>,
+    local: HashMap<Arc<str>, f64>,
+}
+
+impl TicketCtx {
+    /// Computes the ticket-only parts once.
+    pub(crate) fn new(
+        program: &Program,
+        checked: &Checked,
+        cols: &Columns<'_>,
+        view: Vec<Value>,
+        location: crate::model::LatLon,
+        now: f64,
+    ) -> TicketCtx {
+        let mut ctx = TicketCtx {
+            view,
+            location,
+            now,
+            scalars: Vec::with_capacity(program.scalars.len()),
+            sets: Vec::with_capacity(program.ticket_sets.len()),
+            local: HashMap::new(),
+        };
+        let env = Env {
+            checked,
+            ticket: &ctx.view,
+            ticket_location: location,
+            engineer: None,
+            travel_km: 0.0,
+            now,
+        };
+        let mut scalars = Vec::with_capacity(program.scalars.len());
+        let mut values = Vec::new();
+        for s in &program.scalars {
+            match s {
+                ScalarKind::Value(e) => values.push((scalars.len(), interp::eval(e, &env))),
+                ScalarKind::Skill(e) => {
+                    let k = match interp::eval(e, &env) {
+                        Value::Str(name) => cols.skill_names.get(&*name).copied(),
+                        _ => None,
+                    };
+                    let zero = cols.skill_cols.len().saturating_sub(1);
+                    scalars.push(k.unwrap_or(zero) as f64);
+                    continue;
+                }
+            }
+            scalars.push(0.0);
+        }
+        let sets: Vec<Value> = program.ticket_sets.iter().map(|e| interp::eval(e, &env)).collect();
+        for (i, v) in values {
+            scalars[i] = ctx.encode(cols, &v);
+        }
+        ctx.scalars = scalars;
+        ctx.sets = sets
+            .iter()
+            .map(|v| {
+                let mut ids: Vec<f64> = match v {
+                    Value::Set(items) => items
+                        .iter()
+                        .map(|s| ctx.encode(cols, &Value::Str(s.clone())))
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                ids.sort_by(f64::total_cmp);
+                ids
+            })
+            .collect();
+        ctx
+    }
+
+    /// Encodes a value: strings the engineers know get their id; others a ticket-local one.
+    fn encode(&mut self, cols: &Columns<'_>, v: &Value) -> f64 {
+        match v {
+            Value::Str(s) => match cols.interner.ids.get(s) {
+                Some(&id) => id,
+                None => {
+                    let next = (cols.interner.ids.len() + self.local.len()) as f64;
+                    *self.local.entry(s.clone()).or_insert(next)
+                }
+            },
+            other => other.num(),
+        }
+    }
+}
+
+/// Registers for one thread.
+#[derive(Debug, Default)]
+pub(crate) struct Scratch {
+    regs: Vec<Vec<f64>>,
+}
+
+#[derive(Clone, Copy)]
+enum S<'a> {
+    L(&'a [f64]),
+    K(f64),
+}
+
+#[inline(always)]
+fn lanes1(o: &mut [f64], a: S<'_>, f: impl Fn(f64) -> f64) {
+    match a {
+        S::L(x) => {
+            for (o, &x) in o.iter_mut().zip(x) {
+                *o = f(x);
+            }
+        }
+        S::K(x) => o.fill(f(x)),
+    }
+}
+
+#[inline(always)]
+fn lanes2(o: &mut [f64], a: S<'_>, b: S<'_>, f: impl Fn(f64, f64) -> f64) {
+    match (a, b) {
+        (S::L(x), S::L(y)) => {
+            for ((o, &x), &y) in o.iter_mut().zip(x).zip(y) {
+                *o = f(x, y);
+            }
+        }
+        (S::L(x), S::K(y)) => {
+            for (o, &x) in o.iter_mut().zip(x) {
+                *o = f(x, y);
+            }
+        }
+        (S::K(x), S::L(y)) => {
+            for (o, &y) in o.iter_mut().zip(y) {
+                *o = f(x, y);
+            }
+        }
+        (S::K(x), S::K(y)) => o.fill(f(x, y)),
+    }
+}
+
+#[inline(always)]
+fn b(x: bool) -> f64 {
+    if x { 1.0 } else { 0.0 }
+}
+
+impl Program {
+    /// Runs the pair rules over a ticket's candidate engineers `idx` (positions in the columns)
+    /// at distances `travel`. Writes each lane's first failing require (`u16::MAX` when all pass)
+    /// and its cost in points.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn run(
+        &self,
+        checked: &Checked,
+        cols: &Columns<'_>,
+        t: &mut TicketCtx,
+        idx: &[u32],
+        travel: &[f64],
+        first_fail: &mut [u16],
+        cost: &mut [f64],
+        scratch: &mut Scratch,
+    ) {
+        if scratch.regs.len() < self.registers {
+            scratch.regs.resize_with(self.registers, || vec![0.0; CHUNK]);
+        }
+        let n = idx.len();
+        let mut start = 0;
+        while start < n {
+            let m = CHUNK.min(n - start);
+            let ids = &idx[start..start + m];
+            scratch.regs[0][..m].copy_from_slice(&travel[start..start + m]);
+            let ff = &mut first_fail[start..start + m];
+            ff.fill(u16::MAX);
+            let cc = &mut cost[start..start + m];
+            cc.fill(0.0);
+            self.run_chunk(checked, cols, t, ids, &travel[start..start + m], ff, cc, &mut scratch.regs, m);
+            start += m;
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn run_chunk(
+        &self,
+        checked: &Checked,
+        cols: &Columns<'_>,
+        t: &mut TicketCtx,
+        ids: &[u32],
+        travel: &[f64],
+        ff: &mut [u16],
+        cc: &mut [f64],
+        regs: &mut [Vec<f64>],
+        m: usize,
+    ) {
+        for ins in &self.instrs {
+            match *ins {
+                Instr::Gather { col, out } => {
+                    let c = &cols.cols[col as usize];
+                    for (o, &i) in regs[out as usize][..m].iter_mut().zip(ids) {
+                        *o = c[i as usize];
+                    }
+                }
+                Instr::Skill { key, out } => {
+                    let c = &cols.skill_cols[t.scalars[key as usize] as usize];
+                    for (o, &i) in regs[out as usize][..m].iter_mut().zip(ids) {
+                        *o = c[i as usize];
+                    }
+                }
+                Instr::Un { op, a, out } => {
+                    let mut o = std::mem::take(&mut regs[out as usize]);
+                    let a = src(regs, &t.scalars, a, m);
+                    let speed = checked.speed_kmh;
+                    match op {
+                        Un::Not => lanes1(&mut o[..m], a, |x| b(x != 1.0)),
+                        Un::Neg => lanes1(&mut o[..m], a, |x| -x),
+                        Un::Abs => lanes1(&mut o[..m], a, f64::abs),
+                        Un::Exists => lanes1(&mut o[..m], a, |x| b(!x.is_nan())),
+                        Un::TravelMinutes => lanes1(&mut o[..m], a, |x| travel_minutes(x, speed)),
+                    }
+                    regs[out as usize] = o;
+                }
+                Instr::Bin { op, a, b: bb, out } => {
+                    let mut o = std::mem::take(&mut regs[out as usize]);
+                    let (x, y) = (src(regs, &t.scalars, a, m), src(regs, &t.scalars, bb, m));
+                    let o2 = &mut o[..m];
+                    match op {
+                        Op::Add => lanes2(o2, x, y, |x, y| x + y),
+                        Op::Sub => lanes2(o2, x, y, |x, y| x - y),
+                        Op::Mul => lanes2(o2, x, y, |x, y| x * y),
+                        Op::Div => lanes2(o2, x, y, div),
+                        Op::Min => lanes2(o2, x, y, f64::min),
+                        Op::Max => lanes2(o2, x, y, f64::max),
+                        Op::Eq => lanes2(o2, x, y, |x, y| b(x == y)),
+                        Op::Ne => lanes2(o2, x, y, |x, y| b(x != y)),
+                        Op::Lt => lanes2(o2, x, y, |x, y| b(x < y)),
+                        Op::Le => lanes2(o2, x, y, |x, y| b(x <= y)),
+                        Op::Gt => lanes2(o2, x, y, |x, y| b(x > y)),
+                        Op::Ge => lanes2(o2, x, y, |x, y| b(x >= y)),
+                        Op::And => lanes2(o2, x, y, |x, y| b(x == 1.0 && y == 1.0)),
+                        Op::Or => lanes2(o2, x, y, |x, y| b(x == 1.0 || y == 1.0)),
+                        Op::Coalesce => lanes2(o2, x, y, |x, y| if x.is_nan() { y } else { x }),
+                        Op::In => {}
+                    }
+                    regs[out as usize] = o;
+                }
+                Instr::Scale { v, f, t: to, out } => {
+                    let mut o = std::mem::take(&mut regs[out as usize]);
+                    let (v, f, to) = (
+                        src(regs, &t.scalars, v, m),
+                        src(regs, &t.scalars, f, m),
+                        src(regs, &t.scalars, to, m),
+                    );
+                    for (i, o) in o[..m].iter_mut().enumerate() {
+                        *o = grade(at(v, i), at(f, i), at(to, i));
+                    }
+                    regs[out as usize] = o;
+                }
+                Instr::Select { c, a, b: bb, out } => {
+                    let mut o = std::mem::take(&mut regs[out as usize]);
+                    let (c, x, y) = (
+                        src(regs, &t.scalars, c, m),
+                        src(regs, &t.scalars, a, m),
+                        src(regs, &t.scalars, bb, m),
+                    );
+                    for (i, o) in o[..m].iter_mut().enumerate() {
+                        *o = if at(c, i) == 1.0 { at(x, i) } else { at(y, i) };
+                    }
+                    regs[out as usize] = o;
+                }
+                Instr::OnShift { t: tt, start, end, out } => {
+                    let mut o = std::mem::take(&mut regs[out as usize]);
+                    let (tt, s, e) = (
+                        src(regs, &t.scalars, tt, m),
+                        src(regs, &t.scalars, start, m),
+                        src(regs, &t.scalars, end, m),
+                    );
+                    for (i, o) in o[..m].iter_mut().enumerate() {
+                        let (tv, sv, ev) = (at(tt, i), at(s, i), at(e, i));
+                        *o = b(sv.is_nan() || (sv <= tv && tv < ev));
+                    }
+                    regs[out as usize] = o;
+                }
+                Instr::InTicketSet { a, set, out } => {
+                    let mut o = std::mem::take(&mut regs[out as usize]);
+                    let set = &t.sets[set as usize];
+                    let a = src(regs, &t.scalars, a, m);
+                    lanes1(&mut o[..m], a, |x| b(set.binary_search_by(|y| y.total_cmp(&x)).is_ok()));
+                    regs[out as usize] = o;
+                }
+                Instr::InEngineerSet { a, set, out } => {
+                    let mut o = std::mem::take(&mut regs[out as usize]);
+                    let sets = &cols.sets[set as usize];
+                    let a = src(regs, &t.scalars, a, m);
+                    for (i, o) in o[..m].iter_mut().enumerate() {
+                        let x = at(a, i);
+                        *o = b(sets[ids[i] as usize].binary_search_by(|y| y.total_cmp(&x)).is_ok());
+                    }
+                    regs[out as usize] = o;
+                }
+                Instr::Interp { expr, out } => {
+                    let e = &self.fallbacks[expr as usize];
+                    for i in 0..m {
+                        let g = &cols.views[ids[i] as usize];
+                        let env = Env {
+                            checked,
+                            ticket: &t.view,
+                            ticket_location: t.location,
+                            engineer: Some(g),
+                            travel_km: travel[i],
+                            now: t.now,
+                        };
+                        let v = interp::eval(e, &env);
+                        regs[out as usize][i] = t.encode(cols, &v);
+                    }
+                }
+                Instr::Check { rule, pass } => {
+                    let p = src(regs, &t.scalars, pass, m);
+                    match p {
+                        S::K(x) => {
+                            if x != 1.0 {
+                                for f in ff.iter_mut() {
+                                    if *f == u16::MAX {
+                                        *f = rule;
+                                    }
+                                }
+                            }
+                        }
+                        S::L(x) => {
+                            for (f, &x) in ff.iter_mut().zip(x) {
+                                if *f == u16::MAX && x != 1.0 {
+                                    *f = rule;
+                                }
+                            }
+                        }
+                    }
+                }
+                Instr::Accumulate { factor, value, guard } => {
+                    let v = src(regs, &t.scalars, value, m);
+                    match guard {
+                        None => match v {
+                            S::L(x) => {
+                                for (c, &x) in cc.iter_mut().zip(x) {
+                                    *c += factor * x;
+                                }
+                            }
+                            S::K(x) => {
+                                for c in cc.iter_mut() {
+                                    *c += factor * x;
+                                }
+                            }
+                        },
+                        Some(g) => {
+                            let g = src(regs, &t.scalars, g, m);
+                            for (i, c) in cc.iter_mut().enumerate() {
+                                if at(g, i) == 1.0 {
+                                    *c += factor * at(v, i);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[inline(always)]
+fn src<'a>(regs: &'a [Vec<f64>], scalars: &[f64], s: Src, m: usize) -> S<'a> {
+    match s {
+        Src::Lane(r) => S::L(&regs[r as usize][..m]),
+        Src::Scalar(k) => S::K(scalars[k as usize]),
+    }
+}
+
+#[inline(always)]
+fn at(s: S<'_>, i: usize) -> f64 {
+    match s {
+        S::L(x) => x[i],
+        S::K(x) => x,
+    }
+}

@@ -1,0 +1,380 @@
+//! The reference interpreter: walks the typed tree for one (ticket, engineer) pair. It serves
+//! `explain`, the embedded tests, ticket-only and engineer-only precomputation, and is the oracle
+//! the compiled fast path is tested against.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use super::ast::Subject;
+use super::check::{Checked, Op, TExpr, TK};
+use super::schema::{Source, Ty};
+use super::value::Value;
+use crate::error::{Entity, Error, ErrorKind};
+use crate::model::{AttrValue, Engineer, LatLon, Ticket};
+
+/// Minutes since the Unix epoch: the one conversion both evaluation paths use.
+pub(crate) fn minutes(t: DateTime<Utc>) -> f64 {
+    t.timestamp_millis() as f64 / 60_000.0
+}
+
+/// Travel time in minutes for a distance in km at `speed` km/h.
+pub(crate) fn travel_minutes(km: f64, speed_kmh: f64) -> f64 {
+    km * 60.0 / speed_kmh
+}
+
+/// The grade of `scale v from f to t`.
+pub(crate) fn grade(v: f64, f: f64, t: f64) -> f64 {
+    let d = t - f;
+    if d == 0.0 {
+        return f64::from(u8::from(v >= t));
+    }
+    ((v - f) / d).clamp(0.0, 1.0)
+}
+
+/// `a / b`, with `x / 0 = 0` (the language is total).
+pub(crate) fn div(a: f64, b: f64) -> f64 {
+    if b == 0.0 { 0.0 } else { a / b }
+}
+
+/// Whether `p` lies inside the polygon (corners as (lat, lon)); even-odd rule.
+pub(crate) fn in_polygon(p: LatLon, poly: &[(f64, f64)]) -> bool {
+    let mut inside = false;
+    let n = poly.len();
+    let mut j = n.wrapping_sub(1);
+    for i in 0..n {
+        let (yi, xi) = poly[i];
+        let (yj, xj) = poly[j];
+        if (yi > p.lat) != (yj > p.lat) && p.lon < (xj - xi) * (p.lat - yi) / (yj - yi) + xi {
+            inside = !inside;
+        }
+        j = i;
+    }
+    inside
+}
+
+/// An engineer as the rules see it.
+#[derive(Debug, Clone)]
+pub(crate) struct EngView<'e> {
+    pub values: Vec<Value>,
+    pub skills: &'e BTreeMap<String, u8>,
+    pub location: LatLon,
+}
+
+/// Everything one evaluation may read.
+pub(crate) struct Env<'a> {
+    pub checked: &'a Checked,
+    pub ticket: &'a [Value],
+    pub ticket_location: LatLon,
+    pub engineer: Option<&'a EngView<'a>>,
+    pub travel_km: f64,
+    pub now: f64,
+}
+
+fn region_of(checked: &Checked, p: LatLon) -> Value {
+    checked
+        .regions
+        .iter()
+        .find(|(_, poly)| in_polygon(p, poly))
+        .map_or(Value::Missing, |(n, _)| Value::Str(Arc::from(n.as_str())))
+}
+
+fn attr_error(entity: Entity, id: &str, field: &str, problem: String) -> Error {
+    ErrorKind::Attribute {
+        entity,
+        id: id.to_string(),
+        field: field.to_string(),
+        problem,
+    }
+    .into()
+}
+
+fn attribute(
+    checked: &Checked,
+    entity: Entity,
+    id: &str,
+    info: &super::schema::FieldInfo,
+    value: Option<&AttrValue>,
+) -> Result<Value, Error> {
+    let fail = |p: String| Err(attr_error(entity, id, &info.name, p));
+    let Some(v) = value else {
+        return if info.ty.is_opt() {
+            Ok(Value::Missing)
+        } else {
+            fail("is declared but missing".into())
+        };
+    };
+    let ty = info.ty.strip();
+    let out = match (ty, v) {
+        (Ty::Bool, AttrValue::Bool(b)) => Value::Bool(*b),
+        (Ty::Num(_), AttrValue::Int(i)) => Value::Num(*i as f64 * info.factor),
+        (Ty::Num(_), AttrValue::Float(x)) if x.is_finite() => Value::Num(x * info.factor),
+        (Ty::Str, AttrValue::Str(s)) => Value::Str(Arc::from(s.as_str())),
+        (Ty::Set, AttrValue::Set(items)) => set_value(items.iter().map(String::as_str)),
+        (Ty::Enum(e), AttrValue::Str(s)) => {
+            let variants = &checked.schema.enums[*e].variants;
+            match variants.iter().position(|v| v == s) {
+                Some(k) => Value::Num(k as f64),
+                None => return fail(format!("\"{s}\" is not one of {}", variants.join(", "))),
+            }
+        }
+        (Ty::Time, AttrValue::Str(s)) => match DateTime::parse_from_rfc3339(s) {
+            Ok(t) => Value::Num(minutes(t.with_timezone(&Utc))),
+            Err(e) => return fail(format!("\"{s}\" is not an RFC 3339 time ({e})")),
+        },
+        _ => {
+            return fail(format!(
+                "should be {}, found {v:?}",
+                checked.schema.describe(ty)
+            ));
+        }
+    };
+    if let Value::Num(x) = out {
+        if x < info.range.0 || x > info.range.1 {
+            return fail(format!(
+                "{} is outside the declared range {}..{}",
+                x / info.factor,
+                info.range.0 / info.factor,
+                info.range.1 / info.factor
+            ));
+        }
+    }
+    Ok(out)
+}
+
+pub(crate) fn set_value<'s>(items: impl Iterator<Item = &'s str>) -> Value {
+    let mut v: Vec<Arc<str>> = items.map(Arc::from).collect();
+    v.sort();
+    v.dedup();
+    Value::Set(v.into())
+}
+
+fn opt_str(s: Option<&str>) -> Value {
+    s.map_or(Value::Missing, |s| Value::Str(Arc::from(s)))
+}
+
+fn opt_time(t: Option<DateTime<Utc>>) -> Value {
+    t.map_or(Value::Missing, |t| Value::Num(minutes(t)))
+}
+
+/// The ticket's fields, before triage.
+pub(crate) fn ticket_view(checked: &Checked, t: &Ticket) -> Result<Vec<Value>, Error> {
+    checked
+        .schema
+        .ticket
+        .iter()
+        .map(|f| match f.source {
+            Source::Attribute => attribute(checked, Entity::Ticket, t.id.as_str(), f, t.attributes.get(&f.name)),
+            Source::Builtin(name) => Ok(match name {
+                "id" => Value::Str(Arc::from(t.id.as_str())),
+                "category" => Value::Str(Arc::from(t.category.as_str())),
+                "min_level" => Value::Num(f64::from(t.min_level)),
+                "priority" => Value::Num(t.priority.index() as f64),
+                "created_at" => Value::Num(minutes(t.created_at)),
+                "sla_due" => opt_time(t.sla_due),
+                "duration" => Value::Num(f64::from(t.duration_min)),
+                "team" => Value::Missing,
+                "escalated" => Value::Bool(false),
+                "customer.id" => opt_str(t.customer.as_ref().map(|c| c.id.as_str())),
+                "customer.tier" => Value::Num(t.customer.as_ref().map_or(0.0, |c| c.tier as u8 as f64)),
+                "customer.last_engineer" => {
+                    opt_str(t.customer.as_ref().and_then(|c| c.last_engineer.as_ref()).map(|e| e.as_str()))
+                }
+                "customer.excluded_engineers" => set_value(
+                    t.customer
+                        .iter()
+                        .flat_map(|c| c.excluded_engineers.iter().map(|e| e.as_str())),
+                ),
+                "pinned_engineer" => opt_str(t.pinned_engineer.as_ref().map(|e| e.as_str())),
+                "region" => region_of(checked, t.location),
+                _ => Value::Missing,
+            }),
+        })
+        .collect()
+}
+
+/// The engineer's fields.
+pub(crate) fn engineer_view<'e>(checked: &Checked, e: &'e Engineer) -> Result<EngView<'e>, Error> {
+    let values = checked
+        .schema
+        .engineer
+        .iter()
+        .map(|f| match f.source {
+            Source::Attribute => attribute(checked, Entity::Engineer, e.id.as_str(), f, e.attributes.get(&f.name)),
+            Source::Builtin(name) => Ok(match name {
+                "id" => Value::Str(Arc::from(e.id.as_str())),
+                "team" => opt_str(e.team.as_deref()),
+                "territory" => opt_str(e.territory.as_deref()),
+                "capacity" => Value::Num(f64::from(e.capacity)),
+                "open_tickets" => Value::Num(f64::from(e.open_tickets)),
+                "shift_start" => opt_time(e.shift.map(|s| s.start)),
+                "shift_end" => opt_time(e.shift.map(|s| s.end)),
+                "last_assigned_at" => opt_time(e.last_assigned_at),
+                "skills" => set_value(e.skills.keys().map(String::as_str)),
+                "region" => region_of(checked, e.location),
+                _ => Value::Missing,
+            }),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(EngView {
+        values,
+        skills: &e.skills,
+        location: e.location,
+    })
+}
+
+/// Runs the derives on a ticket view, in order. Returns the names of the derives that applied.
+pub(crate) fn triage(checked: &Checked, view: &mut [Value], location: LatLon, now: f64) -> Vec<usize> {
+    let mut applied = Vec::new();
+    for (k, d) in checked.derives.iter().enumerate() {
+        let env = Env {
+            checked,
+            ticket: view,
+            ticket_location: location,
+            engineer: None,
+            travel_km: 0.0,
+            now,
+        };
+        if let Some(g) = &d.guard {
+            if !eval(g, &env).truth() {
+                continue;
+            }
+        }
+        let values: Vec<(usize, Value)> = d.assigns.iter().map(|(slot, e)| (*slot, eval(e, &env))).collect();
+        for (slot, v) in values {
+            view[slot] = v;
+        }
+        applied.push(k);
+    }
+    applied
+}
+
+/// The outcome of all pair rules for one pair.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct PairOutcome {
+    /// The first require (in order) that rejects the pair.
+    pub first_fail: Option<usize>,
+    /// The sum of the score contributions, in points.
+    pub cost: f64,
+}
+
+/// Runs every require and score on one pair.
+pub(crate) fn run_pair(env: &Env<'_>) -> PairOutcome {
+    let checked = env.checked;
+    let mut first_fail = None;
+    for (i, r) in checked.requires.iter().enumerate() {
+        let applies = r.guard.as_ref().is_none_or(|g| eval(g, env).truth());
+        if applies && !eval(&r.cond, env).truth() {
+            first_fail = Some(i);
+            break;
+        }
+    }
+    let mut cost = 0.0;
+    for s in &checked.scores {
+        if s.guard.as_ref().is_none_or(|g| eval(g, env).truth()) {
+            cost += s.factor * eval(&s.value, env).num();
+        }
+    }
+    PairOutcome { first_fail, cost }
+}
+
+/// Evaluates one expression.
+pub(crate) fn eval(e: &TExpr, env: &Env<'_>) -> Value {
+    match &e.kind {
+        TK::Const(v) => v.clone(),
+        TK::Field(Subject::Ticket, slot) => env.ticket[*slot].clone(),
+        TK::Field(Subject::Engineer, slot) => env
+            .engineer
+            .map_or(Value::Missing, |g| g.values[*slot].clone()),
+        TK::Travel => Value::Num(env.travel_km),
+        TK::TravelTime => Value::Num(travel_minutes(env.travel_km, env.checked.speed_kmh)),
+        TK::Now => Value::Num(env.now),
+        TK::Assigned | TK::AssignedHours => Value::Num(0.0),
+        TK::Skill(k) => {
+            let level = match (eval(k, env), env.engineer) {
+                (Value::Str(s), Some(g)) => g.skills.get(&*s).copied().unwrap_or(0),
+                _ => 0,
+            };
+            Value::Num(f64::from(level))
+        }
+        TK::OnShift(t) => {
+            let t = eval(t, env).num();
+            Value::Bool(env.engineer.is_some_and(|g| on_shift(&g.values, env.checked, t)))
+        }
+        TK::InRegion(s, i) => {
+            let p = match s {
+                Subject::Ticket => env.ticket_location,
+                Subject::Engineer => match env.engineer {
+                    Some(g) => g.location,
+                    None => return Value::Bool(false),
+                },
+            };
+            Value::Bool(in_polygon(p, &env.checked.regions[*i].1))
+        }
+        TK::Exists(a) => Value::Bool(!eval(a, env).is_missing()),
+        TK::Not(a) => Value::Bool(!eval(a, env).truth()),
+        TK::Neg(a) => Value::Num(-eval(a, env).num()),
+        TK::Abs(a) => Value::Num(eval(a, env).num().abs()),
+        TK::Scale(v, f, t) => Value::Num(grade(eval(v, env).num(), eval(f, env).num(), eval(t, env).num())),
+        TK::If(c, a, b) => {
+            if eval(c, env).truth() {
+                eval(a, env)
+            } else {
+                eval(b, env)
+            }
+        }
+        TK::Bin(op, a, b) => {
+            match op {
+                Op::And => return Value::Bool(eval(a, env).truth() && eval(b, env).truth()),
+                Op::Or => return Value::Bool(eval(a, env).truth() || eval(b, env).truth()),
+                Op::Coalesce => {
+                    let x = eval(a, env);
+                    return if x.is_missing() { eval(b, env) } else { x };
+                }
+                _ => {}
+            }
+            let (x, y) = (eval(a, env), eval(b, env));
+            match op {
+                Op::In => Value::Bool(match (&x, &y) {
+                    (Value::Str(s), Value::Set(set)) => set.binary_search(s).is_ok(),
+                    _ => false,
+                }),
+                Op::Eq => Value::Bool(same(&x, &y)),
+                Op::Ne => Value::Bool(!same(&x, &y)),
+                _ => {
+                    let (x, y) = (x.num(), y.num());
+                    match op {
+                        Op::Lt => Value::Bool(x < y),
+                        Op::Le => Value::Bool(x <= y),
+                        Op::Gt => Value::Bool(x > y),
+                        Op::Ge => Value::Bool(x >= y),
+                        Op::Add => Value::Num(x + y),
+                        Op::Sub => Value::Num(x - y),
+                        Op::Mul => Value::Num(x * y),
+                        Op::Div => Value::Num(div(x, y)),
+                        Op::Min => Value::Num(x.min(y)),
+                        _ => Value::Num(x.max(y)),
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn same(x: &Value, y: &Value) -> bool {
+    match (x, y) {
+        (Value::Str(a), Value::Str(b)) => a == b,
+        (Value::Missing, _) | (_, Value::Missing) => false,
+        _ => x.num() == y.num(),
+    }
+}
+
+/// Whether an engineer (by its view) works at `t` minutes: always, when it has no shift.
+pub(crate) fn on_shift(values: &[Value], checked: &Checked, t: f64) -> bool {
+    let slot = |n: &str| checked.schema.field(Subject::Engineer, n).map(|i| values[i].num());
+    match (slot("shift_start"), slot("shift_end")) {
+        (Some(s), Some(e)) if !s.is_nan() => s <= t && t < e,
+        _ => true,
+    }
+}

@@ -1,0 +1,976 @@
+//! The compiled policy: an immutable value made once from source text, then used for any number of
+//! dispatch runs; plus triage, explanations and the embedded tests.
+
+use std::sync::{Arc, OnceLock};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::ast::{Expect, Literal, PolicyAst, ScoreKind, Subject, TestBlock};
+use super::check::{self, Checked, LimitMeasure, Op, TExpr, TK, fmt_num};
+use super::compile::{self, Columns, Program, Scratch, TicketCtx};
+use super::diag::{Diagnostic, Diagnostics, Span};
+use super::interp::{self, EngView, Env, PairOutcome, minutes};
+use super::parser;
+use super::print;
+use super::schema::{Dim, Ty};
+use super::value::Value;
+use super::Options;
+use crate::error::Error;
+use crate::geo::distance_km;
+use crate::model::{
+    AttrValue, Customer, Engineer, EngineerId, LatLon, Priority, Shift, Ticket, TicketId, Tier,
+};
+
+/// The default policy: the core's built-in constraints and costs, written in the language.
+pub const DEFAULT_POLICY: &str = include_str!("../../examples/policies/default.policy");
+
+/// A checked, compiled routing policy. Cheap to clone (shared); never changes after it is made, so
+/// a host can swap policies between runs ("hot reload") and every plan records the one it used.
+#[derive(Clone)]
+pub struct Policy {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    ast: PolicyAst,
+    origin: String,
+    source: String,
+    checked: Checked,
+    program: Program,
+    warnings: Diagnostics,
+    tests_passed: usize,
+}
+
+impl std::fmt::Debug for Policy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Policy")
+            .field("name", &self.inner.ast.name)
+            .field("version", &self.inner.ast.version)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Kinds of rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleKind {
+    /// Ticket-only triage.
+    Derive,
+    /// Hard filter.
+    Require,
+    /// Lowers the cost.
+    Prefer,
+    /// Raises the cost.
+    Penalize,
+    /// Solver constraint.
+    Limit,
+}
+
+/// A limit handed to the solver, evaluated for one engineer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LimitSpec {
+    /// The limit's name.
+    pub name: String,
+    /// The team the limit is on, or `None` for a per-engineer limit.
+    pub team: Option<String>,
+    /// Tickets or hours.
+    pub measure: LimitMeasure,
+}
+
+/// The outcome of triage for one ticket.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Triage {
+    /// The priority after the derives.
+    pub priority: Priority,
+    /// The required skill.
+    pub category: String,
+    /// The required level.
+    pub min_level: u8,
+    /// The team the ticket was routed to, if any.
+    pub team: Option<String>,
+    /// Whether a derive escalated it.
+    pub escalated: bool,
+    /// SLA due time.
+    pub sla_due: Option<DateTime<Utc>>,
+    /// Expected work, minutes.
+    pub duration_min: u32,
+    /// The derives that applied, in order.
+    pub applied: Vec<String>,
+}
+
+/// One rule's verdict on one (ticket, engineer) pair.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RuleVerdict {
+    /// The rule.
+    pub rule: String,
+    /// Its kind.
+    pub kind: RuleKind,
+    /// Whether its guard held (always true without a guard).
+    pub applies: bool,
+    /// For requires: whether the pair passed.
+    pub passed: Option<bool>,
+    /// For scores: the points added to the cost (negative for `prefer`).
+    pub points: f64,
+    /// For a failed require: what would have to change.
+    pub counterfactual: Option<String>,
+}
+
+/// Why an engineer may or may not take a ticket, rule by rule.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Explanation {
+    /// The policy's name.
+    pub policy: String,
+    /// Its version.
+    pub version: u32,
+    /// The ticket.
+    pub ticket: TicketId,
+    /// The engineer.
+    pub engineer: EngineerId,
+    /// Great-circle distance, km.
+    pub travel_km: f64,
+    /// The derives that applied to the ticket.
+    pub triage: Vec<String>,
+    /// Whether every require passed.
+    pub eligible: bool,
+    /// The first require that failed.
+    pub rejected_by: Option<String>,
+    /// Every rule's verdict, in evaluation order (requires, then scores).
+    pub rules: Vec<RuleVerdict>,
+    /// The sum of the score points.
+    pub cost: f64,
+}
+
+impl Policy {
+    /// Parses, checks and compiles a policy, and runs its embedded tests, with default [`Options`].
+    ///
+    /// # Errors
+    /// Every problem found, with positions (see [`Diagnostics::render`]).
+    pub fn parse(origin: &str, source: &str) -> Result<Policy, Diagnostics> {
+        Policy::parse_with(origin, source, &Options::default())
+    }
+
+    /// [`Policy::parse`] with limits and host-given regions.
+    ///
+    /// # Errors
+    /// Every problem found, with positions.
+    pub fn parse_with(origin: &str, source: &str, options: &Options) -> Result<Policy, Diagnostics> {
+        let ast = parser::parse(source, &options.limits)
+            .map_err(|d| Diagnostics::new(origin, source, d))?;
+        let regions: Vec<(String, Vec<(f64, f64)>)> = options
+            .regions
+            .iter()
+            .map(|r| (r.name.clone(), r.polygon.iter().map(|p| (p.lat, p.lon)).collect()))
+            .collect();
+        let (checked, mut diags) = check::check(&ast, &regions);
+        let Some(checked) = checked else {
+            return Err(Diagnostics::new(origin, source, diags));
+        };
+        let program = compile::compile(&checked);
+        let mut inner = Inner {
+            ast,
+            origin: origin.to_string(),
+            source: source.to_string(),
+            checked,
+            program,
+            warnings: Diagnostics::new(origin, source, Vec::new()),
+            tests_passed: 0,
+        };
+        let tests: Vec<TestBlock> = inner
+            .ast
+            .items
+            .iter()
+            .filter_map(|i| match i {
+                super::ast::Item::Test(t) => Some(t.clone()),
+                _ => None,
+            })
+            .collect();
+        let policy_view = Policy {
+            inner: Arc::new(Inner {
+                ast: inner.ast.clone(),
+                origin: inner.origin.clone(),
+                source: inner.source.clone(),
+                checked: inner.checked.clone(),
+                program: inner.program.clone(),
+                warnings: Diagnostics::new(origin, source, Vec::new()),
+                tests_passed: 0,
+            }),
+        };
+        let mut passed = 0;
+        for t in &tests {
+            match policy_view.run_test(t) {
+                Ok(()) => passed += 1,
+                Err(d) => diags.extend(d),
+            }
+        }
+        let diags = Diagnostics::new(origin, source, diags);
+        if diags.has_errors() {
+            return Err(diags);
+        }
+        inner.warnings = diags;
+        inner.tests_passed = passed;
+        Ok(Policy {
+            inner: Arc::new(inner),
+        })
+    }
+
+    /// Makes a policy from a syntax tree (for example one stored as JSON): prints it and parses the
+    /// text, so it goes through every check.
+    ///
+    /// # Errors
+    /// Every problem found, positioned in the printed text.
+    pub fn from_ast(ast: &PolicyAst, options: &Options) -> Result<Policy, Diagnostics> {
+        let text = print::print(ast);
+        Policy::parse_with(&format!("{}.policy", ast.name), &text, options)
+    }
+
+    /// The default policy ([`DEFAULT_POLICY`]): reach 50 km, skill at the ticket's level, on shift
+    /// now, room for one more ticket; cost 1 point per km, 2 per open ticket, 0.5 per level of
+    /// over-qualification.
+    pub fn builtin() -> Policy {
+        static DEFAULT: OnceLock<Policy> = OnceLock::new();
+        DEFAULT
+            .get_or_init(|| {
+                Policy::parse("default.policy", DEFAULT_POLICY)
+                    .unwrap_or_else(|d| panic!("the shipped default policy is invalid:\n{d}"))
+            })
+            .clone()
+    }
+
+    /// The policy's name.
+    pub fn name(&self) -> &str {
+        &self.inner.ast.name
+    }
+
+    /// The policy's version.
+    pub fn version(&self) -> u32 {
+        self.inner.ast.version
+    }
+
+    /// The name the source was known by.
+    pub fn origin(&self) -> &str {
+        &self.inner.origin
+    }
+
+    /// The syntax tree (serialisable with serde).
+    pub fn ast(&self) -> &PolicyAst {
+        &self.inner.ast
+    }
+
+    /// The syntax tree as JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(&self.inner.ast).unwrap_or_default()
+    }
+
+    /// The canonical source text.
+    pub fn print(&self) -> String {
+        print::print(&self.inner.ast)
+    }
+
+    /// Warnings found while checking (the policy was accepted).
+    pub fn warnings(&self) -> &Diagnostics {
+        &self.inner.warnings
+    }
+
+    /// How many embedded tests passed (all of them, or the policy would have been rejected).
+    pub fn tests_passed(&self) -> usize {
+        self.inner.tests_passed
+    }
+
+    /// Every rule's name and kind, derives first (in run order), then requires, scores, limits.
+    pub fn rules(&self) -> Vec<(String, RuleKind)> {
+        let c = &self.inner.checked;
+        let mut out: Vec<(String, RuleKind)> =
+            c.derives.iter().map(|d| (d.name.clone(), RuleKind::Derive)).collect();
+        out.extend(c.requires.iter().map(|r| (r.name.clone(), RuleKind::Require)));
+        out.extend(c.scores.iter().map(|s| {
+            let k = match s.kind {
+                ScoreKind::Prefer => RuleKind::Prefer,
+                ScoreKind::Penalize => RuleKind::Penalize,
+            };
+            (s.name.clone(), k)
+        }));
+        out.extend(c.limits.iter().map(|l| (l.name.clone(), RuleKind::Limit)));
+        out
+    }
+
+    /// The names of the requires, in evaluation order (indices match rejection counters).
+    pub fn require_names(&self) -> Vec<&str> {
+        self.inner.checked.requires.iter().map(|r| r.name.as_str()).collect()
+    }
+
+    /// The travel bound of the first unguarded `require ...: travel <= X`, in km: the radius the
+    /// spatial index searches. `None` means every engineer is looked at.
+    pub fn reach_km(&self) -> Option<f64> {
+        self.inner.checked.reach_km
+    }
+
+    /// The limits handed to the solver.
+    pub fn limits(&self) -> Vec<LimitSpec> {
+        self.inner
+            .checked
+            .limits
+            .iter()
+            .map(|l| LimitSpec {
+                name: l.name.clone(),
+                team: l.team.clone(),
+                measure: l.measure,
+            })
+            .collect()
+    }
+
+    /// For each engineer limit on tickets, the number of tickets the engineer may still be given
+    /// (the smallest over all such limits; `None` when there is none).
+    pub(crate) fn engineer_ticket_room(&self, view: &EngView<'_>, now: f64) -> Option<i64> {
+        let c = &self.inner.checked;
+        let empty: [Value; 0] = [];
+        let env = Env {
+            checked: c,
+            ticket: &empty,
+            ticket_location: view.location,
+            engineer: Some(view),
+            travel_km: 0.0,
+            now,
+        };
+        c.limits
+            .iter()
+            .filter(|l| l.team.is_none() && l.measure == LimitMeasure::Tickets)
+            .map(|l| {
+                let bound = interp::eval(&l.bound, &env).num();
+                let used = l.used.as_ref().map_or(0.0, |u| interp::eval(u, &env).num());
+                let room = bound - used;
+                let room = if l.strict { room.ceil() - 1.0 } else { room.floor() };
+                if room.is_nan() { 0 } else { room.clamp(0.0, 1e12) as i64 }
+            })
+            .min()
+    }
+
+    /// Team limits on tickets: (team, most tickets in this run).
+    pub(crate) fn team_ticket_limits(&self) -> Vec<(String, i64)> {
+        let c = &self.inner.checked;
+        let empty: [Value; 0] = [];
+        let env = Env {
+            checked: c,
+            ticket: &empty,
+            ticket_location: LatLon::new(0.0, 0.0),
+            engineer: None,
+            travel_km: 0.0,
+            now: 0.0,
+        };
+        c.limits
+            .iter()
+            .filter(|l| l.measure == LimitMeasure::Tickets)
+            .filter_map(|l| {
+                let team = l.team.clone()?;
+                let b = interp::eval(&l.bound, &env).num();
+                let b = if l.strict { b.ceil() - 1.0 } else { b.floor() };
+                Some((team, b.clamp(0.0, 1e12) as i64))
+            })
+            .collect()
+    }
+
+    pub(crate) fn checked(&self) -> &Checked {
+        &self.inner.checked
+    }
+
+    pub(crate) fn program(&self) -> &Program {
+        &self.inner.program
+    }
+
+    /// Runs the derives on one ticket.
+    ///
+    /// # Errors
+    /// When a declared attribute is missing or has the wrong type.
+    pub fn triage(&self, ticket: &Ticket, now: DateTime<Utc>) -> Result<Triage, Error> {
+        let c = &self.inner.checked;
+        let mut view = interp::ticket_view(c, ticket)?;
+        let applied = interp::triage(c, &mut view, ticket.location, minutes(now));
+        Ok(self.triage_of(&view, ticket, &applied))
+    }
+
+    pub(crate) fn triage_of(&self, view: &[Value], ticket: &Ticket, applied: &[usize]) -> Triage {
+        let c = &self.inner.checked;
+        let get = |name: &str| c.schema.field(Subject::Ticket, name).map(|i| &view[i]);
+        let str_of = |v: Option<&Value>| match v {
+            Some(Value::Str(s)) => Some(s.to_string()),
+            _ => None,
+        };
+        let num = |name: &str| get(name).map_or(f64::NAN, Value::num);
+        let p = num("priority");
+        let priority = Priority::ALL
+            .get(if p.is_nan() { 2 } else { p as usize })
+            .copied()
+            .unwrap_or(ticket.priority);
+        let sla = num("sla_due");
+        Triage {
+            priority,
+            category: str_of(get("category")).unwrap_or_else(|| ticket.category.clone()),
+            min_level: num("min_level").clamp(0.0, 5.0) as u8,
+            team: str_of(get("team")),
+            escalated: get("escalated").is_some_and(Value::truth),
+            sla_due: if sla.is_nan() {
+                None
+            } else {
+                DateTime::from_timestamp_millis((sla * 60_000.0).round() as i64)
+            },
+            duration_min: num("duration").clamp(0.0, f64::from(u32::MAX)) as u32,
+            applied: applied.iter().map(|&k| c.derives[k].name.clone()).collect(),
+        }
+    }
+
+    /// Every rule's verdict on one pair, with counterfactuals for failed requires. Uses the
+    /// reference interpreter.
+    ///
+    /// # Errors
+    /// When a declared attribute is missing or has the wrong type.
+    pub fn explain(
+        &self,
+        ticket: &Ticket,
+        engineer: &Engineer,
+        now: DateTime<Utc>,
+    ) -> Result<Explanation, Error> {
+        let c = &self.inner.checked;
+        let now = minutes(now);
+        let mut view = interp::ticket_view(c, ticket)?;
+        let applied = interp::triage(c, &mut view, ticket.location, now);
+        let g = interp::engineer_view(c, engineer)?;
+        let travel = distance_km(ticket.location, engineer.location);
+        let env = Env {
+            checked: c,
+            ticket: &view,
+            ticket_location: ticket.location,
+            engineer: Some(&g),
+            travel_km: travel,
+            now,
+        };
+        let mut rules = Vec::new();
+        let mut rejected_by = None;
+        for r in &c.requires {
+            let applies = r.guard.as_ref().is_none_or(|g| interp::eval(g, &env).truth());
+            let passed = !applies || interp::eval(&r.cond, &env).truth();
+            let counterfactual = (!passed).then(|| self.counterfactual(&r.cond, &r.name, &env));
+            if !passed && rejected_by.is_none() {
+                rejected_by = Some(r.name.clone());
+            }
+            rules.push(RuleVerdict {
+                rule: r.name.clone(),
+                kind: RuleKind::Require,
+                applies,
+                passed: Some(passed),
+                points: 0.0,
+                counterfactual,
+            });
+        }
+        let mut cost = 0.0;
+        for s in &c.scores {
+            let applies = s.guard.as_ref().is_none_or(|g| interp::eval(g, &env).truth());
+            let points = if applies {
+                s.factor * interp::eval(&s.value, &env).num()
+            } else {
+                0.0
+            };
+            if applies {
+                cost += points;
+            }
+            rules.push(RuleVerdict {
+                rule: s.name.clone(),
+                kind: match s.kind {
+                    ScoreKind::Prefer => RuleKind::Prefer,
+                    ScoreKind::Penalize => RuleKind::Penalize,
+                },
+                applies,
+                passed: None,
+                points,
+                counterfactual: None,
+            });
+        }
+        Ok(Explanation {
+            policy: self.name().to_string(),
+            version: self.version(),
+            ticket: ticket.id.clone(),
+            engineer: engineer.id.clone(),
+            travel_km: travel,
+            triage: applied.iter().map(|&k| c.derives[k].name.clone()).collect(),
+            eligible: rejected_by.is_none(),
+            rejected_by,
+            rules,
+            cost,
+        })
+    }
+
+    fn text(&self, span: Span) -> &str {
+        let s = &self.inner.source;
+        s.get(span.start as usize..span.end as usize).unwrap_or("?")
+    }
+
+    /// What would have to change for `cond` to hold.
+    fn counterfactual(&self, cond: &TExpr, rule: &str, env: &Env<'_>) -> String {
+        match &cond.kind {
+            TK::Bin(Op::And, a, b) => {
+                if interp::eval(a, env).truth() {
+                    self.counterfactual(b, rule, env)
+                } else {
+                    self.counterfactual(a, rule, env)
+                }
+            }
+            TK::Bin(op @ (Op::Lt | Op::Le | Op::Gt | Op::Ge | Op::Eq | Op::Ne), a, b) => {
+                let sym = match op {
+                    Op::Lt => "<",
+                    Op::Le => "<=",
+                    Op::Gt => ">",
+                    Op::Ge => ">=",
+                    Op::Eq => "==",
+                    _ => "!=",
+                };
+                let va = self.show(&interp::eval(a, env), &a.ty);
+                let vb = self.show(&interp::eval(b, env), &b.ty);
+                format!("`{}` is {va}; `{rule}` needs it {sym} {vb}", self.text(a.span))
+            }
+            TK::Bin(Op::In, a, b) => {
+                let va = self.show(&interp::eval(a, env), &a.ty);
+                format!("{va} is not in `{}`, as `{rule}` needs", self.text(b.span))
+            }
+            TK::Not(a) => format!("`{}` is true; `{rule}` needs it false", self.text(a.span)),
+            _ => format!("`{}` is false; `{rule}` needs it true", self.text(cond.span)),
+        }
+    }
+
+    fn show(&self, v: &Value, ty: &Ty) -> String {
+        let c = &self.inner.checked;
+        match (v, ty.strip()) {
+            (Value::Missing, _) => "missing".into(),
+            (Value::Num(x), Ty::Num(Dim::Length)) => format!("{} km", fmt_num(*x)),
+            (Value::Num(x), Ty::Num(Dim::Duration)) => format!("{} min", fmt_num(*x)),
+            (Value::Num(x), Ty::Num(Dim::Speed)) => format!("{} km/h", fmt_num(*x)),
+            (Value::Num(x), Ty::Enum(e)) => c.schema.enums[*e]
+                .variants
+                .get(*x as usize)
+                .cloned()
+                .unwrap_or_else(|| fmt_num(*x)),
+            (Value::Num(x), Ty::Time) => DateTime::from_timestamp_millis((x * 60_000.0) as i64)
+                .map_or_else(|| fmt_num(*x), |t| t.to_rfc3339()),
+            (Value::Num(x), _) => fmt_num(*x),
+            (Value::Bool(b), _) => b.to_string(),
+            (Value::Str(s), _) => format!("\"{s}\""),
+            (Value::Set(items), _) => format!("{:?}", items.iter().map(|s| &**s).collect::<Vec<_>>()),
+        }
+    }
+
+    /// Prepares a run over `engineers`: engineer-only work is done here, once.
+    ///
+    /// # Errors
+    /// When a declared engineer attribute is missing or has the wrong type.
+    pub fn evaluator<'e>(
+        &'e self,
+        engineers: &'e [Engineer],
+        now: DateTime<Utc>,
+    ) -> Result<Evaluator<'e>, Error> {
+        let c = &self.inner.checked;
+        let views = engineers
+            .iter()
+            .map(|e| interp::engineer_view(c, e))
+            .collect::<Result<Vec<_>, _>>()?;
+        let now = minutes(now);
+        let cols = Columns::new(&self.inner.program, c, views, now);
+        Ok(Evaluator {
+            policy: self,
+            cols,
+            now,
+        })
+    }
+
+    fn run_test(&self, t: &TestBlock) -> Result<(), Vec<Diagnostic>> {
+        let mut diags = Vec::new();
+        let now = match &t.at {
+            Some(at) => match DateTime::parse_from_rfc3339(&at.text) {
+                Ok(x) => x.with_timezone(&Utc),
+                Err(e) => {
+                    return Err(vec![Diagnostic::error(format!("not an RFC 3339 time: {e}"), at.span)]);
+                }
+            },
+            None => DateTime::from_timestamp(1_767_258_000, 0).unwrap_or_default(),
+        };
+        let mut tickets: Vec<(String, Ticket)> = Vec::new();
+        let mut engineers: Vec<(String, Engineer)> = Vec::new();
+        for e in &t.entities {
+            match e.subject {
+                Subject::Ticket => match test_ticket(e, now, &self.inner.checked) {
+                    Ok(x) => tickets.push((e.name.text.clone(), x)),
+                    Err(d) => diags.push(d),
+                },
+                Subject::Engineer => match test_engineer(e, &self.inner.checked) {
+                    Ok(x) => engineers.push((e.name.text.clone(), x)),
+                    Err(d) => diags.push(d),
+                },
+            }
+        }
+        if !diags.is_empty() {
+            return Err(diags);
+        }
+        let find_t = |n: &super::ast::Name| {
+            tickets
+                .iter()
+                .find(|(k, _)| *k == n.text)
+                .map(|(_, t)| t)
+                .ok_or_else(|| Diagnostic::error(format!("no ticket `{}` in this test", n.text), n.span))
+        };
+        let find_e = |n: &super::ast::Name| {
+            engineers
+                .iter()
+                .find(|(k, _)| *k == n.text)
+                .map(|(_, e)| e)
+                .ok_or_else(|| Diagnostic::error(format!("no engineer `{}` in this test", n.text), n.span))
+        };
+        let fail = |span: Span, what: String| {
+            Diagnostic::error(format!("test \"{}\" failed: {what}", t.name.text), span)
+        };
+        for x in &t.expects {
+            let r = (|| -> Result<(), Diagnostic> {
+                match x {
+                    Expect::Rejected { engineer, ticket, by } => {
+                        if let Some(by) = by {
+                            if !self.inner.checked.requires.iter().any(|r| r.name == by.text) {
+                                let mut d = Diagnostic::error(format!("no require rule named `{}`", by.text), by.span);
+                                if let Some(s) = super::diag::suggest(&by.text, self.require_names()) {
+                                    d = d.help(format!("did you mean `{s}`?"));
+                                }
+                                return Err(d);
+                            }
+                        }
+                        let ex = self.explain(find_t(ticket)?, find_e(engineer)?, now).map_err(|e| fail(engineer.span, e.to_string()))?;
+                        match (&ex.rejected_by, by) {
+                            (None, _) => Err(fail(engineer.span, format!("`{}` was accepted for `{}`", engineer.text, ticket.text))),
+                            (Some(r), Some(by)) if *r != by.text => Err(fail(by.span, format!("`{}` was rejected by `{r}`, not `{}`", engineer.text, by.text))),
+                            _ => Ok(()),
+                        }
+                    }
+                    Expect::Accepted { engineer, ticket } => {
+                        let ex = self.explain(find_t(ticket)?, find_e(engineer)?, now).map_err(|e| fail(engineer.span, e.to_string()))?;
+                        match ex.rules.iter().find(|v| v.passed == Some(false)) {
+                            Some(v) => Err(fail(
+                                engineer.span,
+                                format!("`{}` was rejected by `{}`: {}", engineer.text, v.rule, v.counterfactual.clone().unwrap_or_default()),
+                            )),
+                            None => Ok(()),
+                        }
+                    }
+                    Expect::Preferred { better, worse, ticket } => {
+                        let tk = find_t(ticket)?;
+                        let a = self.explain(tk, find_e(better)?, now).map_err(|e| fail(better.span, e.to_string()))?;
+                        let b = self.explain(tk, find_e(worse)?, now).map_err(|e| fail(worse.span, e.to_string()))?;
+                        if a.cost < b.cost {
+                            Ok(())
+                        } else {
+                            Err(fail(better.span, format!("`{}` costs {} points and `{}` {}", better.text, fmt_num(a.cost), worse.text, fmt_num(b.cost))))
+                        }
+                    }
+                    Expect::Derived { ticket, field, value } => {
+                        let c = &self.inner.checked;
+                        let tk = find_t(ticket)?;
+                        let slot = c.schema.field(Subject::Ticket, &field.text).ok_or_else(|| {
+                            let mut d = Diagnostic::error(format!("unknown field `ticket.{}`", field.text), field.span);
+                            if let Some(s) = super::diag::suggest(&field.text, c.schema.ticket.iter().map(|f| f.name.as_str())) {
+                                d = d.help(format!("did you mean `{s}`?"));
+                            }
+                            d
+                        })?;
+                        let mut view = interp::ticket_view(c, tk).map_err(|e| fail(ticket.span, e.to_string()))?;
+                        interp::triage(c, &mut view, tk.location, minutes(now));
+                        let ty = c.schema.ticket[slot].ty.clone();
+                        let want = literal_value(value, &ty, c).map_err(|m| Diagnostic::error(m, field.span))?;
+                        let got = &view[slot];
+                        let same = match (&want, got) {
+                            (Value::Num(a), Value::Num(b)) => a == b,
+                            (a, b) => a == b,
+                        };
+                        if same {
+                            Ok(())
+                        } else {
+                            Err(fail(field.span, format!("`{}.{}` is {}, expected {}", ticket.text, field.text, self.show(got, &ty), self.show(&want, &ty))))
+                        }
+                    }
+                }
+            })();
+            if let Err(d) = r {
+                diags.push(d);
+            }
+        }
+        if diags.is_empty() { Ok(()) } else { Err(diags) }
+    }
+}
+
+/// A policy prepared for one run over a fleet: engineer-only work is done.
+pub struct Evaluator<'e> {
+    policy: &'e Policy,
+    cols: Columns<'e>,
+    now: f64,
+}
+
+/// A ticket prepared for screening: triage done, ticket-only work done.
+pub struct PreparedTicket {
+    ctx: TicketCtx,
+    triage: Triage,
+}
+
+impl PreparedTicket {
+    /// The outcome of triage.
+    pub fn triage(&self) -> &Triage {
+        &self.triage
+    }
+}
+
+/// Per-thread scratch space for [`Evaluator::screen`].
+#[derive(Debug, Default)]
+pub struct ScreenScratch(Scratch);
+
+impl<'e> Evaluator<'e> {
+    /// Triages a ticket and computes its ticket-only parts.
+    ///
+    /// # Errors
+    /// When a declared ticket attribute is missing or has the wrong type.
+    pub fn ticket(&self, ticket: &Ticket) -> Result<PreparedTicket, Error> {
+        let c = self.policy.checked();
+        let mut view = interp::ticket_view(c, ticket)?;
+        let applied = interp::triage(c, &mut view, ticket.location, self.now);
+        let triage = self.policy.triage_of(&view, ticket, &applied);
+        let ctx = TicketCtx::new(self.policy.program(), c, &self.cols, view, ticket.location, self.now);
+        Ok(PreparedTicket { ctx, triage })
+    }
+
+    /// Runs the pair rules (compiled fast path) on engineers `idx` (positions in the fleet slice)
+    /// at distances `travel`: `first_fail[i]` is the index of the first require that rejects lane
+    /// `i` (`u16::MAX` when none does) and `cost[i]` its score in points.
+    pub fn screen(
+        &self,
+        t: &mut PreparedTicket,
+        idx: &[u32],
+        travel: &[f64],
+        first_fail: &mut [u16],
+        cost: &mut [f64],
+        scratch: &mut ScreenScratch,
+    ) {
+        self.policy.program().run(
+            self.policy.checked(),
+            &self.cols,
+            &mut t.ctx,
+            idx,
+            travel,
+            first_fail,
+            cost,
+            &mut scratch.0,
+        );
+    }
+
+    /// The same verdict by the reference interpreter (for tests and audits).
+    pub fn interpret(&self, t: &PreparedTicket, engineer: u32, travel_km: f64) -> (Option<usize>, f64) {
+        let env = Env {
+            checked: self.policy.checked(),
+            ticket: &t.ctx.view,
+            ticket_location: t.ctx.location,
+            engineer: Some(&self.cols.views[engineer as usize]),
+            travel_km,
+            now: self.now,
+        };
+        let PairOutcome { first_fail, cost } = interp::run_pair(&env);
+        (first_fail, cost)
+    }
+
+    /// How many more tickets engineer `i` may take under the policy's per-engineer limits.
+    pub fn room(&self, i: usize) -> Option<i64> {
+        self.policy.engineer_ticket_room(&self.cols.views[i], self.now)
+    }
+}
+
+fn lit_err(name: &super::ast::Name, m: impl Into<String>) -> Diagnostic {
+    Diagnostic::error(m, name.span)
+}
+
+fn lit_str(name: &super::ast::Name, v: &Literal) -> Result<String, Diagnostic> {
+    match v {
+        Literal::Str(s) | Literal::Word(s) => Ok(s.clone()),
+        _ => Err(lit_err(name, format!("`{}` needs a string", name.text))),
+    }
+}
+
+fn lit_num(name: &super::ast::Name, v: &Literal) -> Result<f64, Diagnostic> {
+    match v {
+        Literal::Number(q) => Ok(q.value * q.unit.map_or(1.0, |u| super::schema::unit_info(u).1)),
+        _ => Err(lit_err(name, format!("`{}` needs a number", name.text))),
+    }
+}
+
+fn lit_time(name: &super::ast::Name, v: &Literal) -> Result<DateTime<Utc>, Diagnostic> {
+    let s = lit_str(name, v)?;
+    DateTime::parse_from_rfc3339(&s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| lit_err(name, format!("`{}`: not an RFC 3339 time ({e})", name.text)))
+}
+
+fn lit_point(name: &super::ast::Name, v: &Literal) -> Result<LatLon, Diagnostic> {
+    match v {
+        Literal::Point(lat, lon) => Ok(LatLon::new(*lat, *lon)),
+        _ => Err(lit_err(name, format!("`{}` needs a position `(lat, lon)`", name.text))),
+    }
+}
+
+fn lit_attr(name: &super::ast::Name, v: &Literal) -> Result<AttrValue, Diagnostic> {
+    Ok(match v {
+        Literal::Bool(b) => AttrValue::Bool(*b),
+        Literal::Number(q) if q.unit.is_none() && q.value.fract() == 0.0 && q.value.abs() < 9e15 => {
+            AttrValue::Int(q.value as i64)
+        }
+        Literal::Number(q) => AttrValue::Float(q.value),
+        Literal::Str(s) | Literal::Word(s) => AttrValue::Str(s.clone()),
+        Literal::List(items) => AttrValue::Set(items.iter().map(|i| lit_str(name, i)).collect::<Result<_, _>>()?),
+        _ => return Err(lit_err(name, format!("`{}`: this value cannot be an attribute", name.text))),
+    })
+}
+
+fn test_ticket(e: &super::ast::TestEntity, now: DateTime<Utc>, c: &Checked) -> Result<Ticket, Diagnostic> {
+    let mut t = Ticket::new(e.name.text.as_str(), LatLon::new(0.0, 0.0), "", now);
+    for (name, v) in &e.fields {
+        match name.text.as_str() {
+            "location" => t.location = lit_point(name, v)?,
+            "category" => t.category = lit_str(name, v)?,
+            "min_level" => t.min_level = lit_num(name, v)?.clamp(0.0, 5.0) as u8,
+            "priority" => {
+                let s = lit_str(name, v)?;
+                t.priority = Priority::ALL
+                    .into_iter()
+                    .find(|p| format!("{p:?}") == s)
+                    .ok_or_else(|| lit_err(name, "priority is P1, P2, P3 or P4"))?;
+            }
+            "created_at" => t.created_at = lit_time(name, v)?,
+            "sla_due" => t.sla_due = Some(lit_time(name, v)?),
+            "duration" => t.duration_min = lit_num(name, v)?.clamp(0.0, 1e9) as u32,
+            "pinned_engineer" => t.pinned_engineer = Some(EngineerId(lit_str(name, v)?)),
+            "customer" => {
+                let Literal::Map(fields) = v else {
+                    return Err(lit_err(name, "`customer` needs `{ id: .., tier: .., last_engineer: .. }`"));
+                };
+                let mut cu = Customer {
+                    id: String::new(),
+                    tier: Tier::Standard,
+                    last_engineer: None,
+                    excluded_engineers: Vec::new(),
+                };
+                for (k, v) in fields {
+                    let kn = super::ast::Name::new(k.clone(), name.span);
+                    match k.as_str() {
+                        "id" => cu.id = lit_str(&kn, v)?,
+                        "tier" => {
+                            cu.tier = match lit_str(&kn, v)?.as_str() {
+                                "standard" => Tier::Standard,
+                                "gold" => Tier::Gold,
+                                "vip" => Tier::Vip,
+                                _ => return Err(lit_err(name, "tier is standard, gold or vip")),
+                            }
+                        }
+                        "last_engineer" => cu.last_engineer = Some(EngineerId(lit_str(&kn, v)?)),
+                        "excluded_engineers" => {
+                            let Literal::List(items) = v else {
+                                return Err(lit_err(name, "`excluded_engineers` needs a list"));
+                            };
+                            cu.excluded_engineers = items.iter().map(|i| lit_str(&kn, i).map(EngineerId)).collect::<Result<_, _>>()?;
+                        }
+                        _ => return Err(lit_err(name, format!("customers have no field `{k}`"))),
+                    }
+                }
+                t.customer = Some(cu);
+            }
+            other => {
+                if c.schema.field(Subject::Ticket, other).is_some_and(|i| c.schema.ticket[i].source == super::schema::Source::Attribute) {
+                    t.attributes.insert(other.to_string(), lit_attr(name, v)?);
+                } else {
+                    let names: Vec<&str> = ["location", "category", "min_level", "priority", "created_at", "sla_due", "duration", "pinned_engineer", "customer"]
+                        .into_iter()
+                        .chain(c.schema.ticket.iter().filter(|f| f.source == super::schema::Source::Attribute).map(|f| f.name.as_str()))
+                        .collect();
+                    let mut d = lit_err(name, format!("a test ticket has no field `{other}`"));
+                    if let Some(s) = super::diag::suggest(other, names) {
+                        d = d.help(format!("did you mean `{s}`?"));
+                    }
+                    return Err(d);
+                }
+            }
+        }
+    }
+    Ok(t)
+}
+
+fn test_engineer(e: &super::ast::TestEntity, c: &Checked) -> Result<Engineer, Diagnostic> {
+    let mut g = Engineer::new(e.name.text.as_str(), LatLon::new(0.0, 0.0), 10);
+    for (name, v) in &e.fields {
+        match name.text.as_str() {
+            "location" => g.location = lit_point(name, v)?,
+            "team" => g.team = Some(lit_str(name, v)?),
+            "territory" => g.territory = Some(lit_str(name, v)?),
+            "capacity" => g.capacity = lit_num(name, v)?.clamp(0.0, 1e5) as i32,
+            "open_tickets" => g.open_tickets = lit_num(name, v)?.clamp(0.0, 1e5) as i32,
+            "last_assigned_at" => g.last_assigned_at = Some(lit_time(name, v)?),
+            "shift" => {
+                let Literal::Map(fields) = v else {
+                    return Err(lit_err(name, "`shift` needs `{ start: \"..\", end: \"..\" }`"));
+                };
+                let get = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v);
+                let (Some(s), Some(en)) = (get("start"), get("end")) else {
+                    return Err(lit_err(name, "`shift` needs `start` and `end`"));
+                };
+                g.shift = Some(Shift {
+                    start: lit_time(name, s)?,
+                    end: lit_time(name, en)?,
+                });
+            }
+            "skills" => {
+                let Literal::Map(fields) = v else {
+                    return Err(lit_err(name, "`skills` needs `{ skill: level, ... }`"));
+                };
+                for (k, v) in fields {
+                    g.skills.insert(k.clone(), lit_num(name, v)?.clamp(0.0, 5.0) as u8);
+                }
+            }
+            other => {
+                if c.schema.field(Subject::Engineer, other).is_some_and(|i| c.schema.engineer[i].source == super::schema::Source::Attribute) {
+                    g.attributes.insert(other.to_string(), lit_attr(name, v)?);
+                } else {
+                    let names: Vec<&str> = ["location", "team", "territory", "capacity", "open_tickets", "last_assigned_at", "shift", "skills"]
+                        .into_iter()
+                        .chain(c.schema.engineer.iter().filter(|f| f.source == super::schema::Source::Attribute).map(|f| f.name.as_str()))
+                        .collect();
+                    let mut d = lit_err(name, format!("a test engineer has no field `{other}`"));
+                    if let Some(s) = super::diag::suggest(other, names) {
+                        d = d.help(format!("did you mean `{s}`?"));
+                    }
+                    return Err(d);
+                }
+            }
+        }
+    }
+    Ok(g)
+}
+
+/// A test literal as a value of type `ty`.
+fn literal_value(l: &Literal, ty: &Ty, c: &Checked) -> Result<Value, String> {
+    Ok(match (ty.strip(), l) {
+        (_, Literal::Word(w)) if w == "missing" && ty.is_opt() => Value::Missing,
+        (Ty::Bool, Literal::Bool(b)) => Value::Bool(*b),
+        (Ty::Num(_), Literal::Number(q)) => {
+            Value::Num(q.value * q.unit.map_or(1.0, |u| super::schema::unit_info(u).1))
+        }
+        (Ty::Str, Literal::Str(s)) => Value::Str(Arc::from(s.as_str())),
+        (Ty::Enum(e), Literal::Word(w)) => {
+            let vs = &c.schema.enums[*e].variants;
+            Value::Num(
+                vs.iter()
+                    .position(|v| v == w)
+                    .ok_or_else(|| format!("`{w}` is not one of {}", vs.join(", ")))? as f64,
+            )
+        }
+        (Ty::Time, Literal::Str(s)) => Value::Num(minutes(
+            DateTime::parse_from_rfc3339(s)
+                .map_err(|e| format!("not an RFC 3339 time: {e}"))?
+                .with_timezone(&Utc),
+        )),
+        _ => return Err(format!("this value does not fit a {}", c.schema.describe(ty))),
+    })
+}
