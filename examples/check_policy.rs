@@ -16,7 +16,10 @@ fn main() -> ExitCode {
         Ok(bytes) => match String::from_utf8(bytes) {
             Ok(s) => s,
             Err(e) => {
-                eprintln!("error: {path} is not UTF-8 (byte {})", e.utf8_error().valid_up_to());
+                eprintln!(
+                    "error: {path} is not UTF-8 (byte {})",
+                    e.utf8_error().valid_up_to()
+                );
                 return ExitCode::from(1);
             }
         },

@@ -254,7 +254,10 @@ impl fmt::Display for Error {
                 field,
                 value,
                 max,
-            } => write!(f, "engineer {engineer:?}: {field} {value} is above the limit {max}"),
+            } => write!(
+                f,
+                "engineer {engineer:?}: {field} {value} is above the limit {max}"
+            ),
             ErrorKind::Attribute {
                 entity,
                 id,

@@ -201,10 +201,12 @@ pub(crate) fn check(
     for item in &ast.items {
         match item {
             Item::Field(f) => {
-                if let Err(m) =
-                    c.schema
-                        .declare(f.subject, &f.name.text, &f.ty, &format!("{}.{}", f.subject.as_str(), f.name.text))
-                {
+                if let Err(m) = c.schema.declare(
+                    f.subject,
+                    &f.name.text,
+                    &f.ty,
+                    &format!("{}.{}", f.subject.as_str(), f.name.text),
+                ) {
                     c.diags.push(Diagnostic::error(m, f.name.span));
                 }
             }
@@ -235,7 +237,8 @@ pub(crate) fn check(
             Item::Speed(q) => {
                 let span = Span::default();
                 if speed_seen {
-                    c.diags.push(Diagnostic::error("`speed` is given twice", span));
+                    c.diags
+                        .push(Diagnostic::error("`speed` is given twice", span));
                 }
                 speed_seen = true;
                 match q.unit {
@@ -259,10 +262,10 @@ pub(crate) fn check(
         if let Some((_, first)) = names.iter().find(|(t, _)| *t == n.text) {
             let (line, _) = (first.start, 0);
             let _ = line;
-            c.diags.push(Diagnostic::error(
-                format!("rule `{}` is defined twice", n.text),
-                n.span,
-            ).help("give each rule its own name"));
+            c.diags.push(
+                Diagnostic::error(format!("rule `{}` is defined twice", n.text), n.span)
+                    .help("give each rule its own name"),
+            );
         } else {
             names.push((n.text.clone(), n.span));
         }
@@ -458,7 +461,12 @@ fn facts(e: &Expr, positive: bool, out: &mut Vec<String>) {
 }
 
 impl Checker<'_> {
-    fn with_facts<T>(&mut self, e: Option<&Expr>, positive: bool, f: impl FnOnce(&mut Self) -> T) -> T {
+    fn with_facts<T>(
+        &mut self,
+        e: Option<&Expr>,
+        positive: bool,
+        f: impl FnOnce(&mut Self) -> T,
+    ) -> T {
         let before = self.known.len();
         if let Some(e) = e {
             facts(e, positive, &mut self.known);
@@ -514,7 +522,10 @@ impl Checker<'_> {
                 let t = self.bool_expr(g, "a guard").ok()?;
                 if t.range == (0.0, 0.0) {
                     self.diags.push(Diagnostic::error(
-                        format!("derive `{}` never applies: its guard is always false", d.name.text),
+                        format!(
+                            "derive `{}` never applies: its guard is always false",
+                            d.name.text
+                        ),
                         g.span,
                     ));
                 }
@@ -621,15 +632,15 @@ impl Checker<'_> {
                     Some(j) if j != i => {
                         before[i].insert(j);
                     }
-                    Some(_) => self
-                        .diags
-                        .push(Diagnostic::error("a derive cannot run after itself", a.span)),
+                    Some(_) => self.diags.push(Diagnostic::error(
+                        "a derive cannot run after itself",
+                        a.span,
+                    )),
                     None => {
-                        let mut diag = Diagnostic::error(
-                            format!("no derive rule named `{}`", a.text),
-                            a.span,
-                        );
-                        if let Some(s) = suggest(&a.text, asts.iter().map(|d| d.name.text.as_str())) {
+                        let mut diag =
+                            Diagnostic::error(format!("no derive rule named `{}`", a.text), a.span);
+                        if let Some(s) = suggest(&a.text, asts.iter().map(|d| d.name.text.as_str()))
+                        {
                             diag = diag.help(format!("did you mean `{s}`?"));
                         }
                         self.diags.push(diag);
@@ -642,7 +653,10 @@ impl Checker<'_> {
         for _ in 0..n {
             let mut changed = false;
             for i in 0..n {
-                let extra: Vec<usize> = reach[i].iter().flat_map(|&j| reach[j].iter().copied()).collect();
+                let extra: Vec<usize> = reach[i]
+                    .iter()
+                    .flat_map(|&j| reach[j].iter().copied())
+                    .collect();
                 for j in extra {
                     changed |= reach[i].insert(j);
                 }
@@ -677,7 +691,9 @@ impl Checker<'_> {
                             .assigns
                             .iter()
                             .find(|a| path_text(&a.target[1..]) == *field)
-                            .map_or(asts[i].name.span, |a| a.target[0].span.to(a.target[a.target.len() - 1].span));
+                            .map_or(asts[i].name.span, |a| {
+                                a.target[0].span.to(a.target[a.target.len() - 1].span)
+                            });
                         self.diags.push(
                             Diagnostic::error(
                                 format!(
@@ -712,7 +728,9 @@ impl Checker<'_> {
     fn require(&mut self, r: &Require) -> Option<TRequire> {
         let guard = self.rule_guard(r.guard.as_ref(), &r.name.text);
         let cond = self
-            .with_facts(r.guard.as_ref(), true, |c| c.bool_expr(&r.condition, "a requirement"))
+            .with_facts(r.guard.as_ref(), true, |c| {
+                c.bool_expr(&r.condition, "a requirement")
+            })
             .ok()?;
         if cond.range == (0.0, 0.0) {
             self.diags.push(
@@ -744,8 +762,11 @@ impl Checker<'_> {
         let t = self.bool_expr(g, "a guard").ok()?;
         if t.range == (0.0, 0.0) {
             self.diags.push(
-                Diagnostic::error(format!("rule `{name}` never applies: its guard is always false"), g.span)
-                    .label(impossible_reason(&t, &self.schema)),
+                Diagnostic::error(
+                    format!("rule `{name}` never applies: its guard is always false"),
+                    g.span,
+                )
+                .label(impossible_reason(&t, &self.schema)),
             );
         }
         Some(Some(t))
@@ -759,8 +780,9 @@ impl Checker<'_> {
         self.present(&value).ok()?;
         if !s.weight.is_finite() || s.weight < 0.0 {
             self.diags.push(
-                Diagnostic::error("a weight must be a non-negative number", s.name.span)
-                    .help("`prefer` lowers the cost and `penalize` raises it: use the other keyword"),
+                Diagnostic::error("a weight must be a non-negative number", s.name.span).help(
+                    "`prefer` lowers the cost and `penalize` raises it: use the other keyword",
+                ),
             );
             return None;
         }
@@ -768,7 +790,16 @@ impl Checker<'_> {
             ScoreKind::Prefer => -1.0,
             ScoreKind::Penalize => 1.0,
         };
-        let unit = s.per.as_ref().map(|p| (p, Unit::from_word(&p.text).or(if p.text == "km/h" { Some(Unit::KmH) } else { None })));
+        let unit = s.per.as_ref().map(|p| {
+            (
+                p,
+                Unit::from_word(&p.text).or(if p.text == "km/h" {
+                    Some(Unit::KmH)
+                } else {
+                    None
+                }),
+            )
+        });
         let per_factor = match (&value.ty, unit) {
             (Ty::Bool, None) => 1.0,
             (Ty::Bool, Some((p, _))) => {
@@ -799,10 +830,11 @@ impl Checker<'_> {
                     s.name.text,
                     self.schema.describe(&value.ty)
                 );
-                self.diags.push(
-                    Diagnostic::error(msg, s.value.span)
-                        .help(format!("write `per {}`", if *d == Dim::Length { "km" } else { "min" })),
-                );
+                self.diags
+                    .push(Diagnostic::error(msg, s.value.span).help(format!(
+                        "write `per {}`",
+                        if *d == Dim::Length { "km" } else { "min" }
+                    )));
                 return None;
             }
             _ => {
@@ -842,8 +874,11 @@ impl Checker<'_> {
         let shape_help = "write `assigned <= N`, `engineer.open_tickets + assigned <= engineer.capacity` or `assigned_hours <= 8h`";
         let ExprKind::Binary { op, lhs, rhs } = &l.constraint.kind else {
             self.diags.push(
-                Diagnostic::error("a limit must compare what is assigned with a bound", l.constraint.span)
-                    .help(shape_help),
+                Diagnostic::error(
+                    "a limit must compare what is assigned with a bound",
+                    l.constraint.span,
+                )
+                .help(shape_help),
             );
             return None;
         };
@@ -854,7 +889,8 @@ impl Checker<'_> {
             BinOp::Gt => (rhs, lhs, true),
             _ => {
                 self.diags.push(
-                    Diagnostic::error("a limit must be `<=` or `<`", l.constraint.span).help(shape_help),
+                    Diagnostic::error("a limit must be `<=` or `<`", l.constraint.span)
+                        .help(shape_help),
                 );
                 return None;
             }
@@ -877,8 +913,11 @@ impl Checker<'_> {
                 (None, Some(m)) => (m, Some(&**a)),
                 _ => {
                     self.diags.push(
-                        Diagnostic::error("the limited side must contain `assigned` or `assigned_hours` once", used_side.span)
-                            .help(shape_help),
+                        Diagnostic::error(
+                            "the limited side must contain `assigned` or `assigned_hours` once",
+                            used_side.span,
+                        )
+                        .help(shape_help),
                     );
                     return None;
                 }
@@ -945,7 +984,13 @@ impl Checker<'_> {
             ExprKind::Number(q) => {
                 let (dim, f) = q.unit.map_or((Dim::Scalar, 1.0), unit_info);
                 let v = q.value * f;
-                Ok(texpr(TK::Const(Value::Num(v)), Ty::Num(dim), CONST, (v, v), span))
+                Ok(texpr(
+                    TK::Const(Value::Num(v)),
+                    Ty::Num(dim),
+                    CONST,
+                    (v, v),
+                    span,
+                ))
             }
             ExprKind::Str { value } => Ok(texpr(
                 TK::Const(Value::Str(Arc::from(value.as_str()))),
@@ -956,7 +1001,13 @@ impl Checker<'_> {
             )),
             ExprKind::Bool { value } => {
                 let v = f64::from(u8::from(*value));
-                Ok(texpr(TK::Const(Value::Bool(*value)), Ty::Bool, CONST, (v, v), span))
+                Ok(texpr(
+                    TK::Const(Value::Bool(*value)),
+                    Ty::Bool,
+                    CONST,
+                    (v, v),
+                    span,
+                ))
             }
             ExprKind::Word { name } => self.word(name, span, expect),
             ExprKind::Field { .. } => self.field(e),
@@ -971,7 +1022,13 @@ impl Checker<'_> {
                     UnOp::Not => {
                         self.want(&a, &Ty::Bool, "the operand of `!`")?;
                         let r = (1.0 - a.range.1, 1.0 - a.range.0);
-                        Ok(texpr(TK::Not(Box::new(a.clone())), Ty::Bool, a.bind, r, span))
+                        Ok(texpr(
+                            TK::Not(Box::new(a.clone())),
+                            Ty::Bool,
+                            a.bind,
+                            r,
+                            span,
+                        ))
                     }
                     UnOp::Neg => {
                         self.present(&a)?;
@@ -980,7 +1037,13 @@ impl Checker<'_> {
                             return err(self, Diagnostic::error(msg, span));
                         }
                         let r = (-a.range.1, -a.range.0);
-                        Ok(texpr(TK::Neg(Box::new(a.clone())), a.ty.clone(), a.bind, r, span))
+                        Ok(texpr(
+                            TK::Neg(Box::new(a.clone())),
+                            a.ty.clone(),
+                            a.bind,
+                            r,
+                            span,
+                        ))
                     }
                 }
             }
@@ -1032,7 +1095,13 @@ impl Checker<'_> {
                     _ => hull(a.range, b.range),
                 };
                 let bind = c.bind | a.bind | b.bind;
-                Ok(texpr(TK::If(Box::new(c), Box::new(a), Box::new(b)), ty, bind, range, span))
+                Ok(texpr(
+                    TK::If(Box::new(c), Box::new(a), Box::new(b)),
+                    ty,
+                    bind,
+                    range,
+                    span,
+                ))
             }
             ExprKind::Match { subject, arms } => self.match_expr(subject, arms, span, expect),
         }
@@ -1059,15 +1128,21 @@ impl Checker<'_> {
                 if self.ctx == Ctx::Derive {
                     return err(
                         self,
-                        Diagnostic::error(format!("derive cannot read `{name}`: it depends on the engineer"), span)
-                            .help("derive runs once per ticket, before any engineer is known"),
+                        Diagnostic::error(
+                            format!("derive cannot read `{name}`: it depends on the engineer"),
+                            span,
+                        )
+                        .help("derive runs once per ticket, before any engineer is known"),
                     );
                 }
                 if name.starts_with("assigned") {
                     if self.ctx != Ctx::Limit {
                         return err(
                             self,
-                            Diagnostic::error(format!("`{name}` exists only in `limit` rules"), span),
+                            Diagnostic::error(
+                                format!("`{name}` exists only in `limit` rules"),
+                                span,
+                            ),
                         );
                     }
                     let ty = if name == "assigned" {
@@ -1075,14 +1150,30 @@ impl Checker<'_> {
                     } else {
                         Ty::Num(Dim::Duration)
                     };
-                    let kind = if name == "assigned" { TK::Assigned } else { TK::AssignedHours };
+                    let kind = if name == "assigned" {
+                        TK::Assigned
+                    } else {
+                        TK::AssignedHours
+                    };
                     return Ok(texpr(kind, ty, ENGINEER, (0.0, f64::INFINITY), span));
                 }
                 if name == "travel" {
-                    Ok(texpr(TK::Travel, Ty::Num(Dim::Length), PAIR, (0.0, self.travel_max), span))
+                    Ok(texpr(
+                        TK::Travel,
+                        Ty::Num(Dim::Length),
+                        PAIR,
+                        (0.0, self.travel_max),
+                        span,
+                    ))
                 } else {
                     let hi = self.travel_max * 60.0 / self.speed;
-                    Ok(texpr(TK::TravelTime, Ty::Num(Dim::Duration), PAIR, (0.0, hi), span))
+                    Ok(texpr(
+                        TK::TravelTime,
+                        Ty::Num(Dim::Duration),
+                        PAIR,
+                        (0.0, hi),
+                        span,
+                    ))
                 }
             }
             "ticket" | "engineer" => err(
@@ -1098,7 +1189,13 @@ impl Checker<'_> {
                 if let Some(i) = enum_ty {
                     if let Some(k) = self.schema.enums[i].variants.iter().position(|v| v == name) {
                         let v = k as f64;
-                        return Ok(texpr(TK::Const(Value::Num(v)), Ty::Enum(i), CONST, (v, v), span));
+                        return Ok(texpr(
+                            TK::Const(Value::Num(v)),
+                            Ty::Enum(i),
+                            CONST,
+                            (v, v),
+                            span,
+                        ));
                     }
                     let info = &self.schema.enums[i];
                     let mut d = Diagnostic::error(
@@ -1116,8 +1213,18 @@ impl Checker<'_> {
                     .filter(|&i| self.schema.enums[i].variants.iter().any(|v| v == name))
                     .collect();
                 if let [i] = owners[..] {
-                    let k = self.schema.enums[i].variants.iter().position(|v| v == name).unwrap_or(0) as f64;
-                    return Ok(texpr(TK::Const(Value::Num(k)), Ty::Enum(i), CONST, (k, k), span));
+                    let k = self.schema.enums[i]
+                        .variants
+                        .iter()
+                        .position(|v| v == name)
+                        .unwrap_or(0) as f64;
+                    return Ok(texpr(
+                        TK::Const(Value::Num(k)),
+                        Ty::Enum(i),
+                        CONST,
+                        (k, k),
+                        span,
+                    ));
                 }
                 let mut candidates: Vec<&str> = BUILTIN_WORDS.to_vec();
                 for en in &self.schema.enums {
@@ -1171,14 +1278,25 @@ impl Checker<'_> {
         let field: Vec<&str> = path.iter().map(|n| n.text.as_str()).collect();
         let field = field.join(".");
         let Some(slot) = self.schema.field(subject, &field) else {
-            let names: Vec<&str> = self.schema.fields(subject).iter().map(|f| f.name.as_str()).collect();
+            let names: Vec<&str> = self
+                .schema
+                .fields(subject)
+                .iter()
+                .map(|f| f.name.as_str())
+                .collect();
             let span = path[0].span.to(path[path.len() - 1].span);
-            let mut d = Diagnostic::error(format!("unknown field `{}.{field}`", subject.as_str()), span)
-                .label(format!("not a {} field", subject.as_str()));
+            let mut d = Diagnostic::error(
+                format!("unknown field `{}.{field}`", subject.as_str()),
+                span,
+            )
+            .label(format!("not a {} field", subject.as_str()));
             if let Some(s) = suggest(&field, names) {
                 d = d.help(format!("did you mean `{s}`?"));
             } else {
-                d = d.help(format!("declare it: `field {}.{field}: <type>`", subject.as_str()));
+                d = d.help(format!(
+                    "declare it: `field {}.{field}: <type>`",
+                    subject.as_str()
+                ));
             }
             return err(self, d);
         };
@@ -1187,7 +1305,13 @@ impl Checker<'_> {
             Subject::Ticket => TICKET,
             Subject::Engineer => ENGINEER,
         };
-        Ok(texpr(TK::Field(subject, slot), info.ty.clone(), bind, info.range, e.span))
+        Ok(texpr(
+            TK::Field(subject, slot),
+            info.ty.clone(),
+            bind,
+            info.range,
+            e.span,
+        ))
     }
 
     fn call(&mut self, receiver: Option<&Expr>, name: &Name, args: &[Expr], span: Span) -> R {
@@ -1198,7 +1322,12 @@ impl Checker<'_> {
                 err(
                     c,
                     Diagnostic::error(
-                        format!("`{}` takes {n} argument{}, found {}", name.text, if n == 1 { "" } else { "s" }, args.len()),
+                        format!(
+                            "`{}` takes {n} argument{}, found {}",
+                            name.text,
+                            if n == 1 { "" } else { "s" },
+                            args.len()
+                        ),
                         span,
                     ),
                 )
@@ -1211,7 +1340,10 @@ impl Checker<'_> {
                 _ => {
                     return err(
                         self,
-                        Diagnostic::error("methods are called on `ticket` or `engineer`", recv.span),
+                        Diagnostic::error(
+                            "methods are called on `ticket` or `engineer`",
+                            recv.span,
+                        ),
                     );
                 }
             };
@@ -1222,14 +1354,24 @@ impl Checker<'_> {
                         .help("derive runs once per ticket, before any engineer is known"),
                 );
             }
-            let bind = if subject == Subject::Ticket { TICKET } else { ENGINEER };
+            let bind = if subject == Subject::Ticket {
+                TICKET
+            } else {
+                ENGINEER
+            };
             return match (subject, name.text.as_str()) {
                 (Subject::Engineer, "skill") => {
                     arity(self, 1)?;
                     let k = self.expr(&args[0], None)?;
                     self.want(&k, &Ty::Str, "a skill name")?;
                     let b = k.bind | ENGINEER;
-                    Ok(texpr(TK::Skill(Box::new(k)), Ty::Num(Dim::Scalar), b, (0.0, 5.0), span))
+                    Ok(texpr(
+                        TK::Skill(Box::new(k)),
+                        Ty::Num(Dim::Scalar),
+                        b,
+                        (0.0, 5.0),
+                        span,
+                    ))
                 }
                 (Subject::Engineer, "on_shift") => {
                     arity(self, 1)?;
@@ -1243,12 +1385,18 @@ impl Checker<'_> {
                     let ExprKind::Str { value } = &args[0].kind else {
                         return err(
                             self,
-                            Diagnostic::error("`in_region` takes a region's name in quotes", args[0].span),
+                            Diagnostic::error(
+                                "`in_region` takes a region's name in quotes",
+                                args[0].span,
+                            ),
                         );
                     };
                     let Some(i) = self.regions.iter().position(|(n, _)| n == value) else {
-                        let mut d = Diagnostic::error(format!("no region named \"{value}\""), args[0].span);
-                        if let Some(s) = suggest(value, self.regions.iter().map(|(n, _)| n.as_str())) {
+                        let mut d =
+                            Diagnostic::error(format!("no region named \"{value}\""), args[0].span);
+                        if let Some(s) =
+                            suggest(value, self.regions.iter().map(|(n, _)| n.as_str()))
+                        {
                             d = d.help(format!("did you mean \"{s}\"?"));
                         } else {
                             d = d.help("declare it: `region \"name\": polygon [(lat, lon), ...]`");
@@ -1307,19 +1455,34 @@ impl Checker<'_> {
                     return err(self, Diagnostic::error(msg, span));
                 }
                 let (op, range) = if name.text == "min" {
-                    (Op::Min, (a.range.0.min(b.range.0), a.range.1.min(b.range.1)))
+                    (
+                        Op::Min,
+                        (a.range.0.min(b.range.0), a.range.1.min(b.range.1)),
+                    )
                 } else {
-                    (Op::Max, (a.range.0.max(b.range.0), a.range.1.max(b.range.1)))
+                    (
+                        Op::Max,
+                        (a.range.0.max(b.range.0), a.range.1.max(b.range.1)),
+                    )
                 };
                 let (ty, bind) = (a.ty.clone(), a.bind | b.bind);
-                Ok(texpr(TK::Bin(op, Box::new(a), Box::new(b)), ty, bind, range, span))
+                Ok(texpr(
+                    TK::Bin(op, Box::new(a), Box::new(b)),
+                    ty,
+                    bind,
+                    range,
+                    span,
+                ))
             }
             "abs" => {
                 arity(self, 1)?;
                 let a = self.expr(&args[0], None)?;
                 self.present(&a)?;
                 if !matches!(a.ty, Ty::Num(_)) {
-                    let msg = format!("`abs` needs a number, found {}", self.schema.describe(&a.ty));
+                    let msg = format!(
+                        "`abs` needs a number, found {}",
+                        self.schema.describe(&a.ty)
+                    );
                     return err(self, Diagnostic::error(msg, span));
                 }
                 let (lo, hi) = a.range;
@@ -1375,8 +1538,16 @@ impl Checker<'_> {
         };
         match op {
             BinOp::And | BinOp::Or => {
-                self.want(&a, &Ty::Bool, &format!("the left side of `{}`", op.as_str()))?;
-                self.want(&b, &Ty::Bool, &format!("the right side of `{}`", op.as_str()))?;
+                self.want(
+                    &a,
+                    &Ty::Bool,
+                    &format!("the left side of `{}`", op.as_str()),
+                )?;
+                self.want(
+                    &b,
+                    &Ty::Bool,
+                    &format!("the right side of `{}`", op.as_str()),
+                )?;
                 let range = if op == BinOp::And {
                     (a.range.0.min(b.range.0), a.range.1.min(b.range.1))
                 } else {
@@ -1428,11 +1599,21 @@ impl Checker<'_> {
                     return err(self, self.mismatch(op, &a, &b, span));
                 }
                 if ordered && !matches!(a.ty, Ty::Num(_) | Ty::Time | Ty::Enum(_)) {
-                    let msg = format!("`{}` cannot order {} values", op.as_str(), self.schema.describe(&a.ty));
+                    let msg = format!(
+                        "`{}` cannot order {} values",
+                        op.as_str(),
+                        self.schema.describe(&a.ty)
+                    );
                     return err(self, Diagnostic::error(msg, span));
                 }
                 if a.ty == Ty::Set {
-                    return err(self, Diagnostic::error("sets cannot be compared; test membership with `in`", span));
+                    return err(
+                        self,
+                        Diagnostic::error(
+                            "sets cannot be compared; test membership with `in`",
+                            span,
+                        ),
+                    );
                 }
                 let (x, y) = (a.range, b.range);
                 let numeric = !matches!(a.ty, Ty::Str);
@@ -1441,8 +1622,14 @@ impl Checker<'_> {
                     BinOp::Le => (x.0 > y.1, x.1 <= y.0),
                     BinOp::Gt => (x.1 <= y.0, x.0 > y.1),
                     BinOp::Ge => (x.1 < y.0, x.0 >= y.1),
-                    BinOp::Eq => (x.1 < y.0 || y.1 < x.0, x.0 == x.1 && y.0 == y.1 && x.0 == y.0),
-                    _ => (x.0 == x.1 && y.0 == y.1 && x.0 == y.0, x.1 < y.0 || y.1 < x.0),
+                    BinOp::Eq => (
+                        x.1 < y.0 || y.1 < x.0,
+                        x.0 == x.1 && y.0 == y.1 && x.0 == y.0,
+                    ),
+                    _ => (
+                        x.0 == x.1 && y.0 == y.1 && x.0 == y.0,
+                        x.1 < y.0 || y.1 < x.0,
+                    ),
                 };
                 let range = if !numeric {
                     BOOL
@@ -1508,8 +1695,16 @@ impl Checker<'_> {
                     }
                 };
                 let range = (
-                    if range.0.is_nan() { f64::NEG_INFINITY } else { range.0 },
-                    if range.1.is_nan() { f64::INFINITY } else { range.1 },
+                    if range.0.is_nan() {
+                        f64::NEG_INFINITY
+                    } else {
+                        range.0
+                    },
+                    if range.1.is_nan() {
+                        f64::INFINITY
+                    } else {
+                        range.1
+                    },
                 );
                 let k = match op {
                     BinOp::Add => Op::Add,
@@ -1524,11 +1719,8 @@ impl Checker<'_> {
 
     fn mismatch(&self, op: BinOp, a: &TExpr, b: &TExpr, span: Span) -> Diagnostic {
         let (da, db) = (self.schema.describe(&a.ty), self.schema.describe(&b.ty));
-        let mut d = Diagnostic::error(
-            format!("`{}` between {da} and {db}", op.as_str()),
-            span,
-        )
-        .label("types or units differ");
+        let mut d = Diagnostic::error(format!("`{}` between {da} and {db}", op.as_str()), span)
+            .label("types or units differ");
         let unitless = |t: &TExpr| matches!(t.kind, TK::Const(_)) && t.ty == Ty::Num(Dim::Scalar);
         let hint = |t: &Ty| match t {
             Ty::Num(Dim::Length) => Some("km"),
@@ -1538,11 +1730,17 @@ impl Checker<'_> {
         };
         if unitless(b) {
             if let Some(u) = hint(&a.ty) {
-                d = d.help(format!("give the number a unit, like `{}{u}`", fmt_num(b.range.0)));
+                d = d.help(format!(
+                    "give the number a unit, like `{}{u}`",
+                    fmt_num(b.range.0)
+                ));
             }
         } else if unitless(a) {
             if let Some(u) = hint(&b.ty) {
-                d = d.help(format!("give the number a unit, like `{}{u}`", fmt_num(a.range.0)));
+                d = d.help(format!(
+                    "give the number a unit, like `{}{u}`",
+                    fmt_num(a.range.0)
+                ));
             }
         }
         d
@@ -1552,7 +1750,10 @@ impl Checker<'_> {
         let s = self.expr(subject, None)?;
         self.present(&s)?;
         if arms.is_empty() {
-            return err(self, Diagnostic::error("`match` needs at least one arm", span));
+            return err(
+                self,
+                Diagnostic::error("`match` needs at least one arm", span),
+            );
         }
         // Each arm: condition on the subject, value.
         let mut conds: Vec<Option<TExpr>> = Vec::new();
@@ -1566,8 +1767,11 @@ impl Checker<'_> {
                 let (line, _) = (w.start, 0);
                 let _ = line;
                 self.diags.push(
-                    Diagnostic::error("unreachable arm: `_` above already matches everything", arm.span)
-                        .help("move `_` to the end"),
+                    Diagnostic::error(
+                        "unreachable arm: `_` above already matches everything",
+                        arm.span,
+                    )
+                    .help("move `_` to the end"),
                 );
                 return Err(());
             }
@@ -1581,7 +1785,10 @@ impl Checker<'_> {
                     for v in vs {
                         let t = self.expr(v, Some(&s.ty))?;
                         if t.bind != CONST {
-                            return err(self, Diagnostic::error("a pattern must be a constant", v.span));
+                            return err(
+                                self,
+                                Diagnostic::error("a pattern must be a constant", v.span),
+                            );
                         }
                         if t.ty != s.ty {
                             let msg = format!(
@@ -1594,20 +1801,40 @@ impl Checker<'_> {
                         match &t.kind {
                             TK::Const(Value::Str(x)) => {
                                 if let Some((_, _)) = seen_str.iter().find(|(y, _)| **y == **x) {
-                                    return err(self, Diagnostic::error(format!("unreachable pattern: \"{x}\" is matched by an earlier arm"), v.span));
+                                    return err(
+                                        self,
+                                        Diagnostic::error(
+                                            format!(
+                                                "unreachable pattern: \"{x}\" is matched by an earlier arm"
+                                            ),
+                                            v.span,
+                                        ),
+                                    );
                                 }
                                 seen_str.push((x.to_string(), v.span));
                             }
                             TK::Const(Value::Bool(b)) => {
                                 let x = f64::from(u8::from(*b));
                                 if seen.iter().any(|(lo, hi, _)| *lo <= x && x <= *hi) {
-                                    return err(self, Diagnostic::error("unreachable pattern: matched by an earlier arm", v.span));
+                                    return err(
+                                        self,
+                                        Diagnostic::error(
+                                            "unreachable pattern: matched by an earlier arm",
+                                            v.span,
+                                        ),
+                                    );
                                 }
                                 seen.push((x, x, v.span));
                             }
                             TK::Const(Value::Num(x)) => {
                                 if seen.iter().any(|(lo, hi, _)| lo <= x && x <= hi) {
-                                    return err(self, Diagnostic::error("unreachable pattern: matched by an earlier arm", v.span));
+                                    return err(
+                                        self,
+                                        Diagnostic::error(
+                                            "unreachable pattern: matched by an earlier arm",
+                                            v.span,
+                                        ),
+                                    );
                                 }
                                 seen.push((*x, *x, v.span));
                             }
@@ -1622,7 +1849,13 @@ impl Checker<'_> {
                         );
                         c = Some(match c {
                             None => eq,
-                            Some(prev) => texpr(TK::Bin(Op::Or, Box::new(prev), Box::new(eq)), Ty::Bool, s.bind, BOOL, v.span),
+                            Some(prev) => texpr(
+                                TK::Bin(Op::Or, Box::new(prev), Box::new(eq)),
+                                Ty::Bool,
+                                s.bind,
+                                BOOL,
+                                v.span,
+                            ),
                         });
                     }
                     c
@@ -1630,25 +1863,70 @@ impl Checker<'_> {
                 Pattern::Range(lo, hi) => {
                     let l = self.expr(lo, Some(&s.ty))?;
                     let h = self.expr(hi, Some(&s.ty))?;
-                    if l.bind != CONST || h.bind != CONST || l.ty != s.ty || h.ty != s.ty || !matches!(s.ty, Ty::Num(_) | Ty::Enum(_)) {
-                        return err(self, Diagnostic::error("a range pattern needs two constant numbers of the subject's type", arm.span));
+                    if l.bind != CONST
+                        || h.bind != CONST
+                        || l.ty != s.ty
+                        || h.ty != s.ty
+                        || !matches!(s.ty, Ty::Num(_) | Ty::Enum(_))
+                    {
+                        return err(
+                            self,
+                            Diagnostic::error(
+                                "a range pattern needs two constant numbers of the subject's type",
+                                arm.span,
+                            ),
+                        );
                     }
                     let (a, b) = (l.range.0, h.range.0);
                     if a > b {
-                        return err(self, Diagnostic::error("empty range: the low end is above the high end", arm.span));
+                        return err(
+                            self,
+                            Diagnostic::error(
+                                "empty range: the low end is above the high end",
+                                arm.span,
+                            ),
+                        );
                     }
                     if let Some((x, y, _)) = seen.iter().find(|(x, y, _)| *x <= b && a <= *y) {
                         let msg = if *x <= a && b <= *y {
                             "unreachable arm: its range is matched by an earlier arm".to_string()
                         } else {
-                            format!("overlapping arms: {}..{} overlaps an earlier arm ({}..{})", fmt_num(a), fmt_num(b), fmt_num(*x), fmt_num(*y))
+                            format!(
+                                "overlapping arms: {}..{} overlaps an earlier arm ({}..{})",
+                                fmt_num(a),
+                                fmt_num(b),
+                                fmt_num(*x),
+                                fmt_num(*y)
+                            )
                         };
-                        return err(self, Diagnostic::error(msg, arm.span).help("first match wins: make the arms disjoint"));
+                        return err(
+                            self,
+                            Diagnostic::error(msg, arm.span)
+                                .help("first match wins: make the arms disjoint"),
+                        );
                     }
                     seen.push((a, b, arm.span));
-                    let ge = texpr(TK::Bin(Op::Ge, Box::new(s.clone()), Box::new(l)), Ty::Bool, s.bind, BOOL, arm.span);
-                    let le = texpr(TK::Bin(Op::Le, Box::new(s.clone()), Box::new(h)), Ty::Bool, s.bind, BOOL, arm.span);
-                    Some(texpr(TK::Bin(Op::And, Box::new(ge), Box::new(le)), Ty::Bool, s.bind, BOOL, arm.span))
+                    let ge = texpr(
+                        TK::Bin(Op::Ge, Box::new(s.clone()), Box::new(l)),
+                        Ty::Bool,
+                        s.bind,
+                        BOOL,
+                        arm.span,
+                    );
+                    let le = texpr(
+                        TK::Bin(Op::Le, Box::new(s.clone()), Box::new(h)),
+                        Ty::Bool,
+                        s.bind,
+                        BOOL,
+                        arm.span,
+                    );
+                    Some(texpr(
+                        TK::Bin(Op::And, Box::new(ge), Box::new(le)),
+                        Ty::Bool,
+                        s.bind,
+                        BOOL,
+                        arm.span,
+                    ))
                 }
             };
             let v = self.expr(&arm.value, result_ty.as_ref())?;
@@ -1672,13 +1950,22 @@ impl Checker<'_> {
         let covered_all = match &s.ty {
             Ty::Enum(i) => {
                 let n = self.schema.enums[*i].variants.len();
-                (0..n).all(|k| seen.iter().any(|(lo, hi, _)| *lo <= k as f64 && k as f64 <= *hi))
+                (0..n).all(|k| {
+                    seen.iter()
+                        .any(|(lo, hi, _)| *lo <= k as f64 && k as f64 <= *hi)
+                })
             }
-            Ty::Bool => seen.iter().any(|s| s.0 <= 0.0 && 0.0 <= s.1) && seen.iter().any(|s| s.0 <= 1.0 && 1.0 <= s.1),
+            Ty::Bool => {
+                seen.iter().any(|s| s.0 <= 0.0 && 0.0 <= s.1)
+                    && seen.iter().any(|s| s.0 <= 1.0 && 1.0 <= s.1)
+            }
             _ => false,
         };
         if let (true, Some(w)) = (covered_all, wildcard) {
-            return err(self, Diagnostic::error("unreachable arm: the arms above cover every value", w));
+            return err(
+                self,
+                Diagnostic::error("unreachable arm: the arms above cover every value", w),
+            );
         }
         if !covered_all && wildcard.is_none() {
             return err(
@@ -1695,7 +1982,13 @@ impl Checker<'_> {
             let c = c.ok_or(())?;
             let bind = c.bind | v.bind | out.bind;
             let range = hull(v.range, out.range);
-            out = texpr(TK::If(Box::new(c), Box::new(v), Box::new(out)), ty.clone(), bind, range, span);
+            out = texpr(
+                TK::If(Box::new(c), Box::new(v), Box::new(out)),
+                ty.clone(),
+                bind,
+                range,
+                span,
+            );
         }
         out.ty = ty;
         out.span = span;
@@ -1704,7 +1997,10 @@ impl Checker<'_> {
 }
 
 fn path_text(p: &[Name]) -> String {
-    p.iter().map(|n| n.text.as_str()).collect::<Vec<_>>().join(".")
+    p.iter()
+        .map(|n| n.text.as_str())
+        .collect::<Vec<_>>()
+        .join(".")
 }
 
 fn first_engineer_read(t: &TExpr) -> Option<Span> {
@@ -1712,12 +2008,16 @@ fn first_engineer_read(t: &TExpr) -> Option<Span> {
         return None;
     }
     let kids: Vec<&TExpr> = match &t.kind {
-        TK::Skill(a) | TK::OnShift(a) | TK::Exists(a) | TK::Not(a) | TK::Neg(a) | TK::Abs(a) => vec![a],
+        TK::Skill(a) | TK::OnShift(a) | TK::Exists(a) | TK::Not(a) | TK::Neg(a) | TK::Abs(a) => {
+            vec![a]
+        }
         TK::Bin(_, a, b) => vec![a, b],
         TK::Scale(a, b, c) | TK::If(a, b, c) => vec![a, b, c],
         _ => vec![],
     };
-    kids.into_iter().find_map(first_engineer_read).or(Some(t.span))
+    kids.into_iter()
+        .find_map(first_engineer_read)
+        .or(Some(t.span))
 }
 
 /// Why a condition is always false, from the ranges of its sides.
@@ -1757,19 +2057,48 @@ fn disjoint(a: Option<&Expr>, b: Option<&Expr>) -> bool {
 /// `(subject text, operator, constant text)` atoms of a conjunction; `!x` is `x == false`.
 fn atoms(e: &Expr, positive: bool, out: &mut Vec<(String, BinOp, String)>) {
     match &e.kind {
-        ExprKind::Binary { op: BinOp::And, lhs, rhs } if positive => {
+        ExprKind::Binary {
+            op: BinOp::And,
+            lhs,
+            rhs,
+        } if positive => {
             atoms(lhs, true, out);
             atoms(rhs, true, out);
         }
-        ExprKind::Unary { op: UnOp::Not, operand } => atoms(operand, !positive, out),
+        ExprKind::Unary {
+            op: UnOp::Not,
+            operand,
+        } => atoms(operand, !positive, out),
         ExprKind::Binary { op, lhs, rhs } if matches!(op, BinOp::Eq | BinOp::Ne) => {
-            let is_const = |e: &Expr| matches!(e.kind, ExprKind::Number(_) | ExprKind::Str { .. } | ExprKind::Bool { .. } | ExprKind::Word { .. });
-            let (subject, k) = if is_const(rhs) { (lhs, rhs) } else if is_const(lhs) { (rhs, lhs) } else { return };
+            let is_const = |e: &Expr| {
+                matches!(
+                    e.kind,
+                    ExprKind::Number(_)
+                        | ExprKind::Str { .. }
+                        | ExprKind::Bool { .. }
+                        | ExprKind::Word { .. }
+                )
+            };
+            let (subject, k) = if is_const(rhs) {
+                (lhs, rhs)
+            } else if is_const(lhs) {
+                (rhs, lhs)
+            } else {
+                return;
+            };
             let eq = (*op == BinOp::Eq) == positive;
-            out.push((print_expr(subject), if eq { BinOp::Eq } else { BinOp::Ne }, print_expr(k)));
+            out.push((
+                print_expr(subject),
+                if eq { BinOp::Eq } else { BinOp::Ne },
+                print_expr(k),
+            ));
         }
         _ => {
-            out.push((print_expr(e), BinOp::Eq, if positive { "true" } else { "false" }.into()));
+            out.push((
+                print_expr(e),
+                BinOp::Eq,
+                if positive { "true" } else { "false" }.into(),
+            ));
         }
     }
 }

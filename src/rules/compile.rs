@@ -33,18 +33,66 @@ pub(crate) enum Un {
 
 #[derive(Debug, Clone)]
 pub(crate) enum Instr {
-    Gather { col: u16, out: u16 },
-    Un { op: Un, a: Src, out: u16 },
-    Bin { op: Op, a: Src, b: Src, out: u16 },
-    Scale { v: Src, f: Src, t: Src, out: u16 },
-    Select { c: Src, a: Src, b: Src, out: u16 },
-    Skill { key: u16, out: u16 },
-    OnShift { t: Src, start: Src, end: Src, out: u16 },
-    InTicketSet { a: Src, set: u16, out: u16 },
-    InEngineerSet { a: Src, set: u16, out: u16 },
-    Interp { expr: u16, out: u16 },
-    Check { rule: u16, pass: Src },
-    Accumulate { factor: f64, value: Src, guard: Option<Src> },
+    Gather {
+        col: u16,
+        out: u16,
+    },
+    Un {
+        op: Un,
+        a: Src,
+        out: u16,
+    },
+    Bin {
+        op: Op,
+        a: Src,
+        b: Src,
+        out: u16,
+    },
+    Scale {
+        v: Src,
+        f: Src,
+        t: Src,
+        out: u16,
+    },
+    Select {
+        c: Src,
+        a: Src,
+        b: Src,
+        out: u16,
+    },
+    Skill {
+        key: u16,
+        out: u16,
+    },
+    OnShift {
+        t: Src,
+        start: Src,
+        end: Src,
+        out: u16,
+    },
+    InTicketSet {
+        a: Src,
+        set: u16,
+        out: u16,
+    },
+    InEngineerSet {
+        a: Src,
+        set: u16,
+        out: u16,
+    },
+    Interp {
+        expr: u16,
+        out: u16,
+    },
+    Check {
+        rule: u16,
+        pass: Src,
+    },
+    Accumulate {
+        factor: f64,
+        value: Src,
+        guard: Option<Src>,
+    },
 }
 
 /// What a per-ticket scalar is.
@@ -137,7 +185,14 @@ impl Builder {
             TK::Travel => Src::Lane(TRAVEL),
             TK::TravelTime => {
                 let out = self.reg();
-                out_of(self, Instr::Un { op: Un::TravelMinutes, a: Src::Lane(TRAVEL), out });
+                out_of(
+                    self,
+                    Instr::Un {
+                        op: Un::TravelMinutes,
+                        a: Src::Lane(TRAVEL),
+                        out,
+                    },
+                );
                 Src::Lane(out)
             }
             TK::Not(a) | TK::Neg(a) | TK::Abs(a) | TK::Exists(a) if a.ty.strip() != &Ty::Set => {
@@ -171,7 +226,9 @@ impl Builder {
                     self.fallback(e)
                 }
             }
-            TK::Bin(op, a, b) if *op != Op::In && a.ty.strip() != &Ty::Set && b.ty.strip() != &Ty::Set => {
+            TK::Bin(op, a, b)
+                if *op != Op::In && a.ty.strip() != &Ty::Set && b.ty.strip() != &Ty::Set =>
+            {
                 let a = self.lower(a);
                 let b = self.lower(b);
                 let out = self.reg();
@@ -243,8 +300,14 @@ pub(crate) fn compile(checked: &Checked) -> Program {
         column_keys: HashMap::new(),
         scalar_keys: HashMap::new(),
         shift_slots: (
-            checked.schema.field(Subject::Engineer, "shift_start").unwrap_or(0),
-            checked.schema.field(Subject::Engineer, "shift_end").unwrap_or(0),
+            checked
+                .schema
+                .field(Subject::Engineer, "shift_start")
+                .unwrap_or(0),
+            checked
+                .schema
+                .field(Subject::Engineer, "shift_end")
+                .unwrap_or(0),
         ),
     };
     for (i, r) in checked.requires.iter().enumerate() {
@@ -268,7 +331,10 @@ pub(crate) fn compile(checked: &Checked) -> Program {
             }
         };
         let pass = b.lower(&pass);
-        b.p.instrs.push(Instr::Check { rule: i as u16, pass });
+        b.p.instrs.push(Instr::Check {
+            rule: i as u16,
+            pass,
+        });
     }
     for s in &checked.scores {
         let value = b.lower(&s.value);
@@ -449,7 +515,11 @@ impl TicketCtx {
             }
             scalars.push(0.0);
         }
-        let sets: Vec<Value> = program.ticket_sets.iter().map(|e| interp::eval(e, &env)).collect();
+        let sets: Vec<Value> = program
+            .ticket_sets
+            .iter()
+            .map(|e| interp::eval(e, &env))
+            .collect();
         for (i, v) in values {
             scalars[i] = ctx.encode(cols, &v);
         }
@@ -554,7 +624,9 @@ impl Program {
         scratch: &mut Scratch,
     ) {
         if scratch.regs.len() < self.registers {
-            scratch.regs.resize_with(self.registers, || vec![0.0; CHUNK]);
+            scratch
+                .regs
+                .resize_with(self.registers, || vec![0.0; CHUNK]);
         }
         let n = idx.len();
         let mut start = 0;
@@ -566,7 +638,17 @@ impl Program {
             ff.fill(u16::MAX);
             let cc = &mut cost[start..start + m];
             cc.fill(0.0);
-            self.run_chunk(checked, cols, t, ids, &travel[start..start + m], ff, cc, &mut scratch.regs, m);
+            self.run_chunk(
+                checked,
+                cols,
+                t,
+                ids,
+                &travel[start..start + m],
+                ff,
+                cc,
+                &mut scratch.regs,
+                m,
+            );
             start += m;
         }
     }
@@ -659,7 +741,12 @@ impl Program {
                     }
                     regs[out as usize] = o;
                 }
-                Instr::OnShift { t: tt, start, end, out } => {
+                Instr::OnShift {
+                    t: tt,
+                    start,
+                    end,
+                    out,
+                } => {
                     let mut o = std::mem::take(&mut regs[out as usize]);
                     let (tt, s, e) = (
                         src(regs, &t.scalars, tt, m),
@@ -676,7 +763,9 @@ impl Program {
                     let mut o = std::mem::take(&mut regs[out as usize]);
                     let set = &t.sets[set as usize];
                     let a = src(regs, &t.scalars, a, m);
-                    lanes1(&mut o[..m], a, |x| b(set.binary_search_by(|y| y.total_cmp(&x)).is_ok()));
+                    lanes1(&mut o[..m], a, |x| {
+                        b(set.binary_search_by(|y| y.total_cmp(&x)).is_ok())
+                    });
                     regs[out as usize] = o;
                 }
                 Instr::InEngineerSet { a, set, out } => {
@@ -685,7 +774,9 @@ impl Program {
                     let a = src(regs, &t.scalars, a, m);
                     for (i, o) in o[..m].iter_mut().enumerate() {
                         let x = at(a, i);
-                        *o = b(sets[ids[i] as usize].binary_search_by(|y| y.total_cmp(&x)).is_ok());
+                        *o = b(sets[ids[i] as usize]
+                            .binary_search_by(|y| y.total_cmp(&x))
+                            .is_ok());
                     }
                     regs[out as usize] = o;
                 }
@@ -726,7 +817,11 @@ impl Program {
                         }
                     }
                 }
-                Instr::Accumulate { factor, value, guard } => {
+                Instr::Accumulate {
+                    factor,
+                    value,
+                    guard,
+                } => {
                     let v = src(regs, &t.scalars, value, m);
                     match guard {
                         None => match v {

@@ -204,7 +204,9 @@ fn render_one(out: &mut String, origin: &str, source: &str, d: &Diagnostic) {
     let pad = " ".repeat(gutter);
     let _ = writeln!(out, "{pad}--> {origin}:{line}:{col}");
     let line_start = source[..start].rfind('\n').map_or(0, |i| i + 1);
-    let line_end = source[start..].find('\n').map_or(source.len(), |i| start + i);
+    let line_end = source[start..]
+        .find('\n')
+        .map_or(source.len(), |i| start + i);
     let text = &source[line_start..line_end];
     let chars: Vec<char> = text.chars().collect();
     let end = floor_char_boundary(source, (d.span.end as usize).clamp(start, line_end));
@@ -220,7 +222,10 @@ fn render_one(out: &mut String, origin: &str, source: &str, d: &Diagnostic) {
     let width = width.min(MAX_SHOWN.saturating_sub(caret_at).max(1));
     let _ = writeln!(out, "{pad} |");
     let _ = writeln!(out, "{line} | {shown}");
-    let label = d.label.as_deref().map_or(String::new(), |l| format!(" {l}"));
+    let label = d
+        .label
+        .as_deref()
+        .map_or(String::new(), |l| format!(" {l}"));
     let _ = writeln!(
         out,
         "{pad} | {}{}{label}",
@@ -234,7 +239,10 @@ fn render_one(out: &mut String, origin: &str, source: &str, d: &Diagnostic) {
 }
 
 /// Edit distance for "did you mean" suggestions.
-pub(crate) fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+pub(crate) fn suggest<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
     let mut best: Option<(usize, &str)> = None;
     for c in candidates {
         let d = levenshtein(name, c);
@@ -246,17 +254,29 @@ pub(crate) fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a s
     best.map(|(_, c)| c.to_string())
 }
 
+/// Edit distance with adjacent transpositions (optimal string alignment).
 fn levenshtein(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, &cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != cb)).min(row[j] + 1).min(cur + 1);
-            prev = cur;
+    let w = b.len() + 1;
+    let mut d = vec![0usize; (a.len() + 1) * w];
+    for i in 0..=a.len() {
+        d[i * w] = i;
+    }
+    for (j, cell) in d.iter_mut().enumerate().take(w) {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut v = (d[(i - 1) * w + j] + 1)
+                .min(d[i * w + j - 1] + 1)
+                .min(d[(i - 1) * w + j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(d[(i - 2) * w + j - 2] + 1);
+            }
+            d[i * w + j] = v;
         }
     }
-    row[b.len()]
+    d[a.len() * w + b.len()]
 }

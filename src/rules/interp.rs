@@ -165,7 +165,13 @@ pub(crate) fn ticket_view(checked: &Checked, t: &Ticket) -> Result<Vec<Value>, E
         .ticket
         .iter()
         .map(|f| match f.source {
-            Source::Attribute => attribute(checked, Entity::Ticket, t.id.as_str(), f, t.attributes.get(&f.name)),
+            Source::Attribute => attribute(
+                checked,
+                Entity::Ticket,
+                t.id.as_str(),
+                f,
+                t.attributes.get(&f.name),
+            ),
             Source::Builtin(name) => Ok(match name {
                 "id" => Value::Str(Arc::from(t.id.as_str())),
                 "category" => Value::Str(Arc::from(t.category.as_str())),
@@ -177,10 +183,15 @@ pub(crate) fn ticket_view(checked: &Checked, t: &Ticket) -> Result<Vec<Value>, E
                 "team" => Value::Missing,
                 "escalated" => Value::Bool(false),
                 "customer.id" => opt_str(t.customer.as_ref().map(|c| c.id.as_str())),
-                "customer.tier" => Value::Num(t.customer.as_ref().map_or(0.0, |c| c.tier as u8 as f64)),
-                "customer.last_engineer" => {
-                    opt_str(t.customer.as_ref().and_then(|c| c.last_engineer.as_ref()).map(|e| e.as_str()))
+                "customer.tier" => {
+                    Value::Num(t.customer.as_ref().map_or(0.0, |c| c.tier as u8 as f64))
                 }
+                "customer.last_engineer" => opt_str(
+                    t.customer
+                        .as_ref()
+                        .and_then(|c| c.last_engineer.as_ref())
+                        .map(|e| e.as_str()),
+                ),
                 "customer.excluded_engineers" => set_value(
                     t.customer
                         .iter()
@@ -201,7 +212,13 @@ pub(crate) fn engineer_view<'e>(checked: &Checked, e: &'e Engineer) -> Result<En
         .engineer
         .iter()
         .map(|f| match f.source {
-            Source::Attribute => attribute(checked, Entity::Engineer, e.id.as_str(), f, e.attributes.get(&f.name)),
+            Source::Attribute => attribute(
+                checked,
+                Entity::Engineer,
+                e.id.as_str(),
+                f,
+                e.attributes.get(&f.name),
+            ),
             Source::Builtin(name) => Ok(match name {
                 "id" => Value::Str(Arc::from(e.id.as_str())),
                 "team" => opt_str(e.team.as_deref()),
@@ -225,7 +242,12 @@ pub(crate) fn engineer_view<'e>(checked: &Checked, e: &'e Engineer) -> Result<En
 }
 
 /// Runs the derives on a ticket view, in order. Returns the names of the derives that applied.
-pub(crate) fn triage(checked: &Checked, view: &mut [Value], location: LatLon, now: f64) -> Vec<usize> {
+pub(crate) fn triage(
+    checked: &Checked,
+    view: &mut [Value],
+    location: LatLon,
+    now: f64,
+) -> Vec<usize> {
     let mut applied = Vec::new();
     for (k, d) in checked.derives.iter().enumerate() {
         let env = Env {
@@ -241,7 +263,11 @@ pub(crate) fn triage(checked: &Checked, view: &mut [Value], location: LatLon, no
                 continue;
             }
         }
-        let values: Vec<(usize, Value)> = d.assigns.iter().map(|(slot, e)| (*slot, eval(e, &env))).collect();
+        let values: Vec<(usize, Value)> = d
+            .assigns
+            .iter()
+            .map(|(slot, e)| (*slot, eval(e, &env)))
+            .collect();
         for (slot, v) in values {
             view[slot] = v;
         }
@@ -300,7 +326,10 @@ pub(crate) fn eval(e: &TExpr, env: &Env<'_>) -> Value {
         }
         TK::OnShift(t) => {
             let t = eval(t, env).num();
-            Value::Bool(env.engineer.is_some_and(|g| on_shift(&g.values, env.checked, t)))
+            Value::Bool(
+                env.engineer
+                    .is_some_and(|g| on_shift(&g.values, env.checked, t)),
+            )
         }
         TK::InRegion(s, i) => {
             let p = match s {
@@ -316,7 +345,11 @@ pub(crate) fn eval(e: &TExpr, env: &Env<'_>) -> Value {
         TK::Not(a) => Value::Bool(!eval(a, env).truth()),
         TK::Neg(a) => Value::Num(-eval(a, env).num()),
         TK::Abs(a) => Value::Num(eval(a, env).num().abs()),
-        TK::Scale(v, f, t) => Value::Num(grade(eval(v, env).num(), eval(f, env).num(), eval(t, env).num())),
+        TK::Scale(v, f, t) => Value::Num(grade(
+            eval(v, env).num(),
+            eval(f, env).num(),
+            eval(t, env).num(),
+        )),
         TK::If(c, a, b) => {
             if eval(c, env).truth() {
                 eval(a, env)
@@ -372,7 +405,12 @@ fn same(x: &Value, y: &Value) -> bool {
 
 /// Whether an engineer (by its view) works at `t` minutes: always, when it has no shift.
 pub(crate) fn on_shift(values: &[Value], checked: &Checked, t: f64) -> bool {
-    let slot = |n: &str| checked.schema.field(Subject::Engineer, n).map(|i| values[i].num());
+    let slot = |n: &str| {
+        checked
+            .schema
+            .field(Subject::Engineer, n)
+            .map(|i| values[i].num())
+    };
     match (slot("shift_start"), slot("shift_end")) {
         (Some(s), Some(e)) if !s.is_nan() => s <= t && t < e,
         _ => true,

@@ -25,14 +25,16 @@ pub(crate) struct Token {
 }
 
 const PUNCTS: [&str; 28] = [
-    "==", "!=", "<=", ">=", "&&", "||", "??", "?", "=>", "..", "<", ">", "=", "!", "+", "-", "*", "/",
-    "(", ")", "{", "}", "[", "]", ",", ":", ".", "|",
+    "==", "!=", "<=", ">=", "&&", "||", "??", "?", "=>", "..", "<", ">", "=", "!", "+", "-", "*",
+    "/", "(", ")", "{", "}", "[", "]", ",", ":", ".", "|",
 ];
 
-/// Splits `source` into tokens; stops at the first bad character with a diagnostic.
-pub(crate) fn lex(source: &str) -> Result<Vec<Token>, Diagnostic> {
+/// Splits `source` into tokens. Bad characters and strings are reported and skipped, so that the
+/// parser still sees the rest.
+pub(crate) fn lex(source: &str) -> (Vec<Token>, Vec<Diagnostic>) {
     let bytes = source.as_bytes();
     let mut tokens = Vec::new();
+    let mut diags = Vec::new();
     let mut i = 0;
     while i < bytes.len() {
         let c = bytes[i];
@@ -69,15 +71,16 @@ pub(crate) fn lex(source: &str) -> Result<Vec<Token>, Diagnostic> {
                 }
             }
             let text = &source[start..i];
-            let value: f64 = text
-                .parse()
-                .map_err(|_| Diagnostic::error(format!("bad number `{text}`"), Span::new(start, i)))?;
-            if !value.is_finite() {
-                return Err(Diagnostic::error(
+            let value: f64 = text.parse().unwrap_or(f64::INFINITY);
+            let value = if value.is_finite() {
+                value
+            } else {
+                diags.push(Diagnostic::error(
                     format!("number `{}` is too large", shorten(text)),
                     Span::new(start, i),
                 ));
-            }
+                0.0
+            };
             tokens.push(Token {
                 tok: Tok::Num(value),
                 span: Span::new(start, i),
@@ -89,8 +92,11 @@ pub(crate) fn lex(source: &str) -> Result<Vec<Token>, Diagnostic> {
             let mut text = String::new();
             loop {
                 let Some(ch) = source[i..].chars().next() else {
-                    return Err(Diagnostic::error("unterminated string", Span::new(start, i))
-                        .help("close it with `\"` on the same line"));
+                    diags.push(
+                        Diagnostic::error("unterminated string", Span::new(start, i))
+                            .help("close it with `\"` on the same line"),
+                    );
+                    break;
                 };
                 match ch {
                     '"' => {
@@ -98,8 +104,11 @@ pub(crate) fn lex(source: &str) -> Result<Vec<Token>, Diagnostic> {
                         break;
                     }
                     '\n' => {
-                        return Err(Diagnostic::error("unterminated string", Span::new(start, i))
-                            .help("close it with `\"` on the same line"));
+                        diags.push(
+                            Diagnostic::error("unterminated string", Span::new(start, i))
+                                .help("close it with `\"` on the same line"),
+                        );
+                        break;
                     }
                     '\\' => {
                         let esc = source[i + 1..].chars().next();
@@ -110,18 +119,20 @@ pub(crate) fn lex(source: &str) -> Result<Vec<Token>, Diagnostic> {
                             Some('t') => text.push('\t'),
                             _ => {
                                 let end = i + 1 + esc.map_or(0, char::len_utf8);
-                                return Err(Diagnostic::error(
-                                    "unknown escape in string",
-                                    Span::new(i, end),
-                                )
-                                .help("the escapes are \\\" \\\\ \\n \\t"));
+                                diags.push(
+                                    Diagnostic::error(
+                                        "unknown escape in string",
+                                        Span::new(i, end),
+                                    )
+                                    .help("the escapes are \\\" \\\\ \\n \\t"),
+                                );
                             }
                         }
                         i += 1 + esc.map_or(0, char::len_utf8);
                     }
                     ch => {
                         if ch.is_control() {
-                            return Err(Diagnostic::error(
+                            diags.push(Diagnostic::error(
                                 format!("control character {ch:?} in string"),
                                 Span::new(i, i + ch.len_utf8()),
                             ));
@@ -149,16 +160,19 @@ pub(crate) fn lex(source: &str) -> Result<Vec<Token>, Diagnostic> {
             continue;
         }
         let ch = source[i..].chars().next().unwrap_or('\u{fffd}');
-        return Err(Diagnostic::error(
-            format!("unexpected character {ch:?}"),
-            Span::new(i, i + ch.len_utf8()),
-        ));
+        if diags.len() < 100 {
+            diags.push(Diagnostic::error(
+                format!("unexpected character {ch:?}"),
+                Span::new(i, i + ch.len_utf8()),
+            ));
+        }
+        i += ch.len_utf8();
     }
     tokens.push(Token {
         tok: Tok::Eof,
         span: Span::new(source.len(), source.len()),
     });
-    Ok(tokens)
+    (tokens, diags)
 }
 
 fn shorten(text: &str) -> String {

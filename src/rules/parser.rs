@@ -13,21 +13,23 @@ const ITEM_KEYWORDS: [&str; 9] = [
 /// Parses a policy. Returns the tree and every syntax error found.
 pub(crate) fn parse(source: &str, limits: &Limits) -> Result<PolicyAst, Vec<Diagnostic>> {
     if source.len() > limits.max_source_bytes {
-        return Err(vec![Diagnostic::error(
-            format!(
-                "policy is {} bytes; the limit is {} bytes",
-                source.len(),
-                limits.max_source_bytes
-            ),
-            Span::new(limits.max_source_bytes, limits.max_source_bytes),
-        )
-        .help("raise `Limits::max_source_bytes` or split the policy")]);
+        return Err(vec![
+            Diagnostic::error(
+                format!(
+                    "policy is {} bytes; the limit is {} bytes",
+                    source.len(),
+                    limits.max_source_bytes
+                ),
+                Span::new(limits.max_source_bytes, limits.max_source_bytes),
+            )
+            .help("raise `Limits::max_source_bytes` or split the policy"),
+        ]);
     }
-    let tokens = lex(source).map_err(|d| vec![d])?;
+    let (tokens, lex_diags) = lex(source);
     let mut p = Parser {
         tokens,
         pos: 0,
-        diags: Vec::new(),
+        diags: lex_diags,
         limits,
         depth: 0,
         nodes: 0,
@@ -42,7 +44,10 @@ pub(crate) fn parse(source: &str, limits: &Limits) -> Result<PolicyAst, Vec<Diag
 
 /// Parses one expression (used by tests and hosts that evaluate single conditions).
 pub(crate) fn parse_expr(source: &str, limits: &Limits) -> Result<Expr, Vec<Diagnostic>> {
-    let tokens = lex(source).map_err(|d| vec![d])?;
+    let (tokens, lex_diags) = lex(source);
+    if !lex_diags.is_empty() {
+        return Err(lex_diags);
+    }
     let mut p = Parser {
         tokens,
         pos: 0,
@@ -57,7 +62,10 @@ pub(crate) fn parse_expr(source: &str, limits: &Limits) -> Result<Expr, Vec<Diag
             return Ok(e.clone());
         }
         let span = p.span();
-        return Err(vec![Diagnostic::error("expected the end of the expression", span)]);
+        return Err(vec![Diagnostic::error(
+            "expected the end of the expression",
+            span,
+        )]);
     }
     Err(p.diags)
 }
@@ -128,8 +136,10 @@ impl Parser<'_> {
     fn fail<T>(&mut self, what: &str) -> P<T> {
         let span = self.span();
         let found = describe(self.peek());
-        self.diags
-            .push(Diagnostic::error(format!("expected {what}, found {found}"), span));
+        self.diags.push(Diagnostic::error(
+            format!("expected {what}, found {found}"),
+            span,
+        ));
         Err(Bail)
     }
 
@@ -186,7 +196,9 @@ impl Parser<'_> {
         };
         let unit = Unit::from_word(w)?;
         self.bump();
-        if unit == Unit::Km && self.is_punct("/") && matches!(self.peek_at(1), Tok::Word(h) if h == "h")
+        if unit == Unit::Km
+            && self.is_punct("/")
+            && matches!(self.peek_at(1), Tok::Word(h) if h == "h")
         {
             self.bump();
             self.bump();
@@ -203,8 +215,10 @@ impl Parser<'_> {
             let span = self.span();
             let v = self.number()?;
             if v < 0.0 || v.fract() != 0.0 || v > f64::from(u32::MAX) {
-                self.diags
-                    .push(Diagnostic::error("the version must be a whole number", span));
+                self.diags.push(Diagnostic::error(
+                    "the version must be a whole number",
+                    span,
+                ));
                 return Err(Bail);
             }
             Ok((name.text, v as u32))
@@ -224,10 +238,7 @@ impl Parser<'_> {
                         if rules == self.limits.max_rules + 1 {
                             self.diags.push(
                                 Diagnostic::error(
-                                    format!(
-                                        "more than {} rules and tests",
-                                        self.limits.max_rules
-                                    ),
+                                    format!("more than {} rules and tests", self.limits.max_rules),
                                     start,
                                 )
                                 .help("raise `Limits::max_rules` or split the policy"),
@@ -589,7 +600,10 @@ impl Parser<'_> {
             let span = self.span();
             self.diags.push(
                 Diagnostic::error(
-                    format!("rule has more than {} expression nodes", self.limits.max_expr_nodes),
+                    format!(
+                        "rule has more than {} expression nodes",
+                        self.limits.max_expr_nodes
+                    ),
                     span,
                 )
                 .help("raise `Limits::max_expr_nodes` or split the rule"),
@@ -668,10 +682,7 @@ impl Parser<'_> {
 
     fn binary_inner(&mut self, min_prec: u8) -> P<Expr> {
         let mut lhs = self.unary()?;
-        loop {
-            let Some(op) = self.peek_binop() else {
-                break;
-            };
+        while let Some(op) = self.peek_binop() {
             let prec = op.precedence();
             if prec < min_prec {
                 break;
@@ -892,7 +903,9 @@ impl Parser<'_> {
                         start.to(self.prev_span()),
                     ))
                 }
-                _ if is_reserved(&w) && !(w == "min" && matches!(self.peek_at(1), Tok::Punct("("))) => {
+                _ if is_reserved(&w)
+                    && !(w == "min" && matches!(self.peek_at(1), Tok::Punct("("))) =>
+                {
                     self.fail("an expression")
                 }
                 _ => {

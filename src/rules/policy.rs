@@ -6,6 +6,7 @@ use std::sync::{Arc, OnceLock};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::Options;
 use super::ast::{Expect, Literal, PolicyAst, ScoreKind, Subject, TestBlock};
 use super::check::{self, Checked, LimitMeasure, Op, TExpr, TK, fmt_num};
 use super::compile::{self, Columns, Program, Scratch, TicketCtx};
@@ -15,7 +16,6 @@ use super::parser;
 use super::print;
 use super::schema::{Dim, Ty};
 use super::value::Value;
-use super::Options;
 use crate::error::Error;
 use crate::geo::distance_km;
 use crate::model::{
@@ -154,13 +154,22 @@ impl Policy {
     ///
     /// # Errors
     /// Every problem found, with positions.
-    pub fn parse_with(origin: &str, source: &str, options: &Options) -> Result<Policy, Diagnostics> {
+    pub fn parse_with(
+        origin: &str,
+        source: &str,
+        options: &Options,
+    ) -> Result<Policy, Diagnostics> {
         let ast = parser::parse(source, &options.limits)
             .map_err(|d| Diagnostics::new(origin, source, d))?;
         let regions: Vec<(String, Vec<(f64, f64)>)> = options
             .regions
             .iter()
-            .map(|r| (r.name.clone(), r.polygon.iter().map(|p| (p.lat, p.lon)).collect()))
+            .map(|r| {
+                (
+                    r.name.clone(),
+                    r.polygon.iter().map(|p| (p.lat, p.lon)).collect(),
+                )
+            })
             .collect();
         let (checked, mut diags) = check::check(&ast, &regions);
         let Some(checked) = checked else {
@@ -280,9 +289,16 @@ impl Policy {
     /// Every rule's name and kind, derives first (in run order), then requires, scores, limits.
     pub fn rules(&self) -> Vec<(String, RuleKind)> {
         let c = &self.inner.checked;
-        let mut out: Vec<(String, RuleKind)> =
-            c.derives.iter().map(|d| (d.name.clone(), RuleKind::Derive)).collect();
-        out.extend(c.requires.iter().map(|r| (r.name.clone(), RuleKind::Require)));
+        let mut out: Vec<(String, RuleKind)> = c
+            .derives
+            .iter()
+            .map(|d| (d.name.clone(), RuleKind::Derive))
+            .collect();
+        out.extend(
+            c.requires
+                .iter()
+                .map(|r| (r.name.clone(), RuleKind::Require)),
+        );
         out.extend(c.scores.iter().map(|s| {
             let k = match s.kind {
                 ScoreKind::Prefer => RuleKind::Prefer,
@@ -296,7 +312,12 @@ impl Policy {
 
     /// The names of the requires, in evaluation order (indices match rejection counters).
     pub fn require_names(&self) -> Vec<&str> {
-        self.inner.checked.requires.iter().map(|r| r.name.as_str()).collect()
+        self.inner
+            .checked
+            .requires
+            .iter()
+            .map(|r| r.name.as_str())
+            .collect()
     }
 
     /// The travel bound of the first unguarded `require ...: travel <= X`, in km: the radius the
@@ -339,13 +360,22 @@ impl Policy {
                 let bound = interp::eval(&l.bound, &env).num();
                 let used = l.used.as_ref().map_or(0.0, |u| interp::eval(u, &env).num());
                 let room = bound - used;
-                let room = if l.strict { room.ceil() - 1.0 } else { room.floor() };
-                if room.is_nan() { 0 } else { room.clamp(0.0, 1e12) as i64 }
+                let room = if l.strict {
+                    room.ceil() - 1.0
+                } else {
+                    room.floor()
+                };
+                if room.is_nan() {
+                    0
+                } else {
+                    room.clamp(0.0, 1e12) as i64
+                }
             })
             .min()
     }
 
     /// Team limits on tickets: (team, most tickets in this run).
+    #[allow(dead_code)] // used by the solver once team limits are wired in
     pub(crate) fn team_ticket_limits(&self) -> Vec<(String, i64)> {
         let c = &self.inner.checked;
         let empty: [Value; 0] = [];
@@ -446,7 +476,10 @@ impl Policy {
         let mut rules = Vec::new();
         let mut rejected_by = None;
         for r in &c.requires {
-            let applies = r.guard.as_ref().is_none_or(|g| interp::eval(g, &env).truth());
+            let applies = r
+                .guard
+                .as_ref()
+                .is_none_or(|g| interp::eval(g, &env).truth());
             let passed = !applies || interp::eval(&r.cond, &env).truth();
             let counterfactual = (!passed).then(|| self.counterfactual(&r.cond, &r.name, &env));
             if !passed && rejected_by.is_none() {
@@ -463,7 +496,10 @@ impl Policy {
         }
         let mut cost = 0.0;
         for s in &c.scores {
-            let applies = s.guard.as_ref().is_none_or(|g| interp::eval(g, &env).truth());
+            let applies = s
+                .guard
+                .as_ref()
+                .is_none_or(|g| interp::eval(g, &env).truth());
             let points = if applies {
                 s.factor * interp::eval(&s.value, &env).num()
             } else {
@@ -524,14 +560,20 @@ impl Policy {
                 };
                 let va = self.show(&interp::eval(a, env), &a.ty);
                 let vb = self.show(&interp::eval(b, env), &b.ty);
-                format!("`{}` is {va}; `{rule}` needs it {sym} {vb}", self.text(a.span))
+                format!(
+                    "`{}` is {va}; `{rule}` needs it {sym} {vb}",
+                    self.text(a.span)
+                )
             }
             TK::Bin(Op::In, a, b) => {
                 let va = self.show(&interp::eval(a, env), &a.ty);
                 format!("{va} is not in `{}`, as `{rule}` needs", self.text(b.span))
             }
             TK::Not(a) => format!("`{}` is true; `{rule}` needs it false", self.text(a.span)),
-            _ => format!("`{}` is false; `{rule}` needs it true", self.text(cond.span)),
+            _ => format!(
+                "`{}` is false; `{rule}` needs it true",
+                self.text(cond.span)
+            ),
         }
     }
 
@@ -552,7 +594,9 @@ impl Policy {
             (Value::Num(x), _) => fmt_num(*x),
             (Value::Bool(b), _) => b.to_string(),
             (Value::Str(s), _) => format!("\"{s}\""),
-            (Value::Set(items), _) => format!("{:?}", items.iter().map(|s| &**s).collect::<Vec<_>>()),
+            (Value::Set(items), _) => {
+                format!("{:?}", items.iter().map(|s| &**s).collect::<Vec<_>>())
+            }
         }
     }
 
@@ -585,7 +629,10 @@ impl Policy {
             Some(at) => match DateTime::parse_from_rfc3339(&at.text) {
                 Ok(x) => x.with_timezone(&Utc),
                 Err(e) => {
-                    return Err(vec![Diagnostic::error(format!("not an RFC 3339 time: {e}"), at.span)]);
+                    return Err(vec![Diagnostic::error(
+                        format!("not an RFC 3339 time: {e}"),
+                        at.span,
+                    )]);
                 }
             },
             None => DateTime::from_timestamp(1_767_258_000, 0).unwrap_or_default(),
@@ -612,14 +659,18 @@ impl Policy {
                 .iter()
                 .find(|(k, _)| *k == n.text)
                 .map(|(_, t)| t)
-                .ok_or_else(|| Diagnostic::error(format!("no ticket `{}` in this test", n.text), n.span))
+                .ok_or_else(|| {
+                    Diagnostic::error(format!("no ticket `{}` in this test", n.text), n.span)
+                })
         };
         let find_e = |n: &super::ast::Name| {
             engineers
                 .iter()
                 .find(|(k, _)| *k == n.text)
                 .map(|(_, e)| e)
-                .ok_or_else(|| Diagnostic::error(format!("no engineer `{}` in this test", n.text), n.span))
+                .ok_or_else(|| {
+                    Diagnostic::error(format!("no engineer `{}` in this test", n.text), n.span)
+                })
         };
         let fail = |span: Span, what: String| {
             Diagnostic::error(format!("test \"{}\" failed: {what}", t.name.text), span)
@@ -627,57 +678,122 @@ impl Policy {
         for x in &t.expects {
             let r = (|| -> Result<(), Diagnostic> {
                 match x {
-                    Expect::Rejected { engineer, ticket, by } => {
+                    Expect::Rejected {
+                        engineer,
+                        ticket,
+                        by,
+                    } => {
                         if let Some(by) = by {
-                            if !self.inner.checked.requires.iter().any(|r| r.name == by.text) {
-                                let mut d = Diagnostic::error(format!("no require rule named `{}`", by.text), by.span);
-                                if let Some(s) = super::diag::suggest(&by.text, self.require_names()) {
+                            if !self
+                                .inner
+                                .checked
+                                .requires
+                                .iter()
+                                .any(|r| r.name == by.text)
+                            {
+                                let mut d = Diagnostic::error(
+                                    format!("no require rule named `{}`", by.text),
+                                    by.span,
+                                );
+                                if let Some(s) =
+                                    super::diag::suggest(&by.text, self.require_names())
+                                {
                                     d = d.help(format!("did you mean `{s}`?"));
                                 }
                                 return Err(d);
                             }
                         }
-                        let ex = self.explain(find_t(ticket)?, find_e(engineer)?, now).map_err(|e| fail(engineer.span, e.to_string()))?;
+                        let ex = self
+                            .explain(find_t(ticket)?, find_e(engineer)?, now)
+                            .map_err(|e| fail(engineer.span, e.to_string()))?;
                         match (&ex.rejected_by, by) {
-                            (None, _) => Err(fail(engineer.span, format!("`{}` was accepted for `{}`", engineer.text, ticket.text))),
-                            (Some(r), Some(by)) if *r != by.text => Err(fail(by.span, format!("`{}` was rejected by `{r}`, not `{}`", engineer.text, by.text))),
+                            (None, _) => Err(fail(
+                                engineer.span,
+                                format!("`{}` was accepted for `{}`", engineer.text, ticket.text),
+                            )),
+                            (Some(r), Some(by)) if *r != by.text => Err(fail(
+                                by.span,
+                                format!(
+                                    "`{}` was rejected by `{r}`, not `{}`",
+                                    engineer.text, by.text
+                                ),
+                            )),
                             _ => Ok(()),
                         }
                     }
                     Expect::Accepted { engineer, ticket } => {
-                        let ex = self.explain(find_t(ticket)?, find_e(engineer)?, now).map_err(|e| fail(engineer.span, e.to_string()))?;
+                        let ex = self
+                            .explain(find_t(ticket)?, find_e(engineer)?, now)
+                            .map_err(|e| fail(engineer.span, e.to_string()))?;
                         match ex.rules.iter().find(|v| v.passed == Some(false)) {
                             Some(v) => Err(fail(
                                 engineer.span,
-                                format!("`{}` was rejected by `{}`: {}", engineer.text, v.rule, v.counterfactual.clone().unwrap_or_default()),
+                                format!(
+                                    "`{}` was rejected by `{}`: {}",
+                                    engineer.text,
+                                    v.rule,
+                                    v.counterfactual.clone().unwrap_or_default()
+                                ),
                             )),
                             None => Ok(()),
                         }
                     }
-                    Expect::Preferred { better, worse, ticket } => {
+                    Expect::Preferred {
+                        better,
+                        worse,
+                        ticket,
+                    } => {
                         let tk = find_t(ticket)?;
-                        let a = self.explain(tk, find_e(better)?, now).map_err(|e| fail(better.span, e.to_string()))?;
-                        let b = self.explain(tk, find_e(worse)?, now).map_err(|e| fail(worse.span, e.to_string()))?;
+                        let a = self
+                            .explain(tk, find_e(better)?, now)
+                            .map_err(|e| fail(better.span, e.to_string()))?;
+                        let b = self
+                            .explain(tk, find_e(worse)?, now)
+                            .map_err(|e| fail(worse.span, e.to_string()))?;
                         if a.cost < b.cost {
                             Ok(())
                         } else {
-                            Err(fail(better.span, format!("`{}` costs {} points and `{}` {}", better.text, fmt_num(a.cost), worse.text, fmt_num(b.cost))))
+                            Err(fail(
+                                better.span,
+                                format!(
+                                    "`{}` costs {} points and `{}` {}",
+                                    better.text,
+                                    fmt_num(a.cost),
+                                    worse.text,
+                                    fmt_num(b.cost)
+                                ),
+                            ))
                         }
                     }
-                    Expect::Derived { ticket, field, value } => {
+                    Expect::Derived {
+                        ticket,
+                        field,
+                        value,
+                    } => {
                         let c = &self.inner.checked;
                         let tk = find_t(ticket)?;
-                        let slot = c.schema.field(Subject::Ticket, &field.text).ok_or_else(|| {
-                            let mut d = Diagnostic::error(format!("unknown field `ticket.{}`", field.text), field.span);
-                            if let Some(s) = super::diag::suggest(&field.text, c.schema.ticket.iter().map(|f| f.name.as_str())) {
-                                d = d.help(format!("did you mean `{s}`?"));
-                            }
-                            d
-                        })?;
-                        let mut view = interp::ticket_view(c, tk).map_err(|e| fail(ticket.span, e.to_string()))?;
+                        let slot =
+                            c.schema
+                                .field(Subject::Ticket, &field.text)
+                                .ok_or_else(|| {
+                                    let mut d = Diagnostic::error(
+                                        format!("unknown field `ticket.{}`", field.text),
+                                        field.span,
+                                    );
+                                    if let Some(s) = super::diag::suggest(
+                                        &field.text,
+                                        c.schema.ticket.iter().map(|f| f.name.as_str()),
+                                    ) {
+                                        d = d.help(format!("did you mean `{s}`?"));
+                                    }
+                                    d
+                                })?;
+                        let mut view = interp::ticket_view(c, tk)
+                            .map_err(|e| fail(ticket.span, e.to_string()))?;
                         interp::triage(c, &mut view, tk.location, minutes(now));
                         let ty = c.schema.ticket[slot].ty.clone();
-                        let want = literal_value(value, &ty, c).map_err(|m| Diagnostic::error(m, field.span))?;
+                        let want = literal_value(value, &ty, c)
+                            .map_err(|m| Diagnostic::error(m, field.span))?;
                         let got = &view[slot];
                         let same = match (&want, got) {
                             (Value::Num(a), Value::Num(b)) => a == b,
@@ -686,7 +802,16 @@ impl Policy {
                         if same {
                             Ok(())
                         } else {
-                            Err(fail(field.span, format!("`{}.{}` is {}, expected {}", ticket.text, field.text, self.show(got, &ty), self.show(&want, &ty))))
+                            Err(fail(
+                                field.span,
+                                format!(
+                                    "`{}.{}` is {}, expected {}",
+                                    ticket.text,
+                                    field.text,
+                                    self.show(got, &ty),
+                                    self.show(&want, &ty)
+                                ),
+                            ))
                         }
                     }
                 }
@@ -733,7 +858,14 @@ impl<'e> Evaluator<'e> {
         let mut view = interp::ticket_view(c, ticket)?;
         let applied = interp::triage(c, &mut view, ticket.location, self.now);
         let triage = self.policy.triage_of(&view, ticket, &applied);
-        let ctx = TicketCtx::new(self.policy.program(), c, &self.cols, view, ticket.location, self.now);
+        let ctx = TicketCtx::new(
+            self.policy.program(),
+            c,
+            &self.cols,
+            view,
+            ticket.location,
+            self.now,
+        );
         Ok(PreparedTicket { ctx, triage })
     }
 
@@ -762,7 +894,12 @@ impl<'e> Evaluator<'e> {
     }
 
     /// The same verdict by the reference interpreter (for tests and audits).
-    pub fn interpret(&self, t: &PreparedTicket, engineer: u32, travel_km: f64) -> (Option<usize>, f64) {
+    pub fn interpret(
+        &self,
+        t: &PreparedTicket,
+        engineer: u32,
+        travel_km: f64,
+    ) -> (Option<usize>, f64) {
         let env = Env {
             checked: self.policy.checked(),
             ticket: &t.ctx.view,
@@ -777,7 +914,8 @@ impl<'e> Evaluator<'e> {
 
     /// How many more tickets engineer `i` may take under the policy's per-engineer limits.
     pub fn room(&self, i: usize) -> Option<i64> {
-        self.policy.engineer_ticket_room(&self.cols.views[i], self.now)
+        self.policy
+            .engineer_ticket_room(&self.cols.views[i], self.now)
     }
 }
 
@@ -809,24 +947,43 @@ fn lit_time(name: &super::ast::Name, v: &Literal) -> Result<DateTime<Utc>, Diagn
 fn lit_point(name: &super::ast::Name, v: &Literal) -> Result<LatLon, Diagnostic> {
     match v {
         Literal::Point(lat, lon) => Ok(LatLon::new(*lat, *lon)),
-        _ => Err(lit_err(name, format!("`{}` needs a position `(lat, lon)`", name.text))),
+        _ => Err(lit_err(
+            name,
+            format!("`{}` needs a position `(lat, lon)`", name.text),
+        )),
     }
 }
 
 fn lit_attr(name: &super::ast::Name, v: &Literal) -> Result<AttrValue, Diagnostic> {
     Ok(match v {
         Literal::Bool(b) => AttrValue::Bool(*b),
-        Literal::Number(q) if q.unit.is_none() && q.value.fract() == 0.0 && q.value.abs() < 9e15 => {
+        Literal::Number(q)
+            if q.unit.is_none() && q.value.fract() == 0.0 && q.value.abs() < 9e15 =>
+        {
             AttrValue::Int(q.value as i64)
         }
         Literal::Number(q) => AttrValue::Float(q.value),
         Literal::Str(s) | Literal::Word(s) => AttrValue::Str(s.clone()),
-        Literal::List(items) => AttrValue::Set(items.iter().map(|i| lit_str(name, i)).collect::<Result<_, _>>()?),
-        _ => return Err(lit_err(name, format!("`{}`: this value cannot be an attribute", name.text))),
+        Literal::List(items) => AttrValue::Set(
+            items
+                .iter()
+                .map(|i| lit_str(name, i))
+                .collect::<Result<_, _>>()?,
+        ),
+        _ => {
+            return Err(lit_err(
+                name,
+                format!("`{}`: this value cannot be an attribute", name.text),
+            ));
+        }
     })
 }
 
-fn test_ticket(e: &super::ast::TestEntity, now: DateTime<Utc>, c: &Checked) -> Result<Ticket, Diagnostic> {
+fn test_ticket(
+    e: &super::ast::TestEntity,
+    now: DateTime<Utc>,
+    c: &Checked,
+) -> Result<Ticket, Diagnostic> {
     let mut t = Ticket::new(e.name.text.as_str(), LatLon::new(0.0, 0.0), "", now);
     for (name, v) in &e.fields {
         match name.text.as_str() {
@@ -846,7 +1003,10 @@ fn test_ticket(e: &super::ast::TestEntity, now: DateTime<Utc>, c: &Checked) -> R
             "pinned_engineer" => t.pinned_engineer = Some(EngineerId(lit_str(name, v)?)),
             "customer" => {
                 let Literal::Map(fields) = v else {
-                    return Err(lit_err(name, "`customer` needs `{ id: .., tier: .., last_engineer: .. }`"));
+                    return Err(lit_err(
+                        name,
+                        "`customer` needs `{ id: .., tier: .., last_engineer: .. }`",
+                    ));
                 };
                 let mut cu = Customer {
                     id: String::new(),
@@ -871,7 +1031,10 @@ fn test_ticket(e: &super::ast::TestEntity, now: DateTime<Utc>, c: &Checked) -> R
                             let Literal::List(items) = v else {
                                 return Err(lit_err(name, "`excluded_engineers` needs a list"));
                             };
-                            cu.excluded_engineers = items.iter().map(|i| lit_str(&kn, i).map(EngineerId)).collect::<Result<_, _>>()?;
+                            cu.excluded_engineers = items
+                                .iter()
+                                .map(|i| lit_str(&kn, i).map(EngineerId))
+                                .collect::<Result<_, _>>()?;
                         }
                         _ => return Err(lit_err(name, format!("customers have no field `{k}`"))),
                     }
@@ -879,13 +1042,32 @@ fn test_ticket(e: &super::ast::TestEntity, now: DateTime<Utc>, c: &Checked) -> R
                 t.customer = Some(cu);
             }
             other => {
-                if c.schema.field(Subject::Ticket, other).is_some_and(|i| c.schema.ticket[i].source == super::schema::Source::Attribute) {
+                if c.schema
+                    .field(Subject::Ticket, other)
+                    .is_some_and(|i| c.schema.ticket[i].source == super::schema::Source::Attribute)
+                {
                     t.attributes.insert(other.to_string(), lit_attr(name, v)?);
                 } else {
-                    let names: Vec<&str> = ["location", "category", "min_level", "priority", "created_at", "sla_due", "duration", "pinned_engineer", "customer"]
-                        .into_iter()
-                        .chain(c.schema.ticket.iter().filter(|f| f.source == super::schema::Source::Attribute).map(|f| f.name.as_str()))
-                        .collect();
+                    let names: Vec<&str> = [
+                        "location",
+                        "category",
+                        "min_level",
+                        "priority",
+                        "created_at",
+                        "sla_due",
+                        "duration",
+                        "pinned_engineer",
+                        "customer",
+                    ]
+                    .into_iter()
+                    .chain(
+                        c.schema
+                            .ticket
+                            .iter()
+                            .filter(|f| f.source == super::schema::Source::Attribute)
+                            .map(|f| f.name.as_str()),
+                    )
+                    .collect();
                     let mut d = lit_err(name, format!("a test ticket has no field `{other}`"));
                     if let Some(s) = super::diag::suggest(other, names) {
                         d = d.help(format!("did you mean `{s}`?"));
@@ -910,7 +1092,10 @@ fn test_engineer(e: &super::ast::TestEntity, c: &Checked) -> Result<Engineer, Di
             "last_assigned_at" => g.last_assigned_at = Some(lit_time(name, v)?),
             "shift" => {
                 let Literal::Map(fields) = v else {
-                    return Err(lit_err(name, "`shift` needs `{ start: \"..\", end: \"..\" }`"));
+                    return Err(lit_err(
+                        name,
+                        "`shift` needs `{ start: \"..\", end: \"..\" }`",
+                    ));
                 };
                 let get = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v);
                 let (Some(s), Some(en)) = (get("start"), get("end")) else {
@@ -926,17 +1111,35 @@ fn test_engineer(e: &super::ast::TestEntity, c: &Checked) -> Result<Engineer, Di
                     return Err(lit_err(name, "`skills` needs `{ skill: level, ... }`"));
                 };
                 for (k, v) in fields {
-                    g.skills.insert(k.clone(), lit_num(name, v)?.clamp(0.0, 5.0) as u8);
+                    g.skills
+                        .insert(k.clone(), lit_num(name, v)?.clamp(0.0, 5.0) as u8);
                 }
             }
             other => {
-                if c.schema.field(Subject::Engineer, other).is_some_and(|i| c.schema.engineer[i].source == super::schema::Source::Attribute) {
+                if c.schema.field(Subject::Engineer, other).is_some_and(|i| {
+                    c.schema.engineer[i].source == super::schema::Source::Attribute
+                }) {
                     g.attributes.insert(other.to_string(), lit_attr(name, v)?);
                 } else {
-                    let names: Vec<&str> = ["location", "team", "territory", "capacity", "open_tickets", "last_assigned_at", "shift", "skills"]
-                        .into_iter()
-                        .chain(c.schema.engineer.iter().filter(|f| f.source == super::schema::Source::Attribute).map(|f| f.name.as_str()))
-                        .collect();
+                    let names: Vec<&str> = [
+                        "location",
+                        "team",
+                        "territory",
+                        "capacity",
+                        "open_tickets",
+                        "last_assigned_at",
+                        "shift",
+                        "skills",
+                    ]
+                    .into_iter()
+                    .chain(
+                        c.schema
+                            .engineer
+                            .iter()
+                            .filter(|f| f.source == super::schema::Source::Attribute)
+                            .map(|f| f.name.as_str()),
+                    )
+                    .collect();
                     let mut d = lit_err(name, format!("a test engineer has no field `{other}`"));
                     if let Some(s) = super::diag::suggest(other, names) {
                         d = d.help(format!("did you mean `{s}`?"));
@@ -963,7 +1166,8 @@ fn literal_value(l: &Literal, ty: &Ty, c: &Checked) -> Result<Value, String> {
             Value::Num(
                 vs.iter()
                     .position(|v| v == w)
-                    .ok_or_else(|| format!("`{w}` is not one of {}", vs.join(", ")))? as f64,
+                    .ok_or_else(|| format!("`{w}` is not one of {}", vs.join(", ")))?
+                    as f64,
             )
         }
         (Ty::Time, Literal::Str(s)) => Value::Num(minutes(
@@ -971,6 +1175,11 @@ fn literal_value(l: &Literal, ty: &Ty, c: &Checked) -> Result<Value, String> {
                 .map_err(|e| format!("not an RFC 3339 time: {e}"))?
                 .with_timezone(&Utc),
         )),
-        _ => return Err(format!("this value does not fit a {}", c.schema.describe(ty))),
+        _ => {
+            return Err(format!(
+                "this value does not fit a {}",
+                c.schema.describe(ty)
+            ));
+        }
     })
 }

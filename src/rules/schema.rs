@@ -138,7 +138,12 @@ impl Schema {
                 builtin("priority", Ty::Enum(PRIORITY), (0.0, 3.0), true),
                 builtin("created_at", Ty::Time, INF, false),
                 builtin("sla_due", opt(Ty::Time), INF, true),
-                builtin("duration", Ty::Num(Dim::Duration), (0.0, f64::from(u32::MAX)), true),
+                builtin(
+                    "duration",
+                    Ty::Num(Dim::Duration),
+                    (0.0, f64::from(u32::MAX)),
+                    true,
+                ),
                 builtin("team", opt(Ty::Str), INF, true),
                 builtin("escalated", Ty::Bool, (0.0, 1.0), true),
                 builtin("customer.id", opt(Ty::Str), INF, false),
@@ -153,7 +158,12 @@ impl Schema {
                 builtin("team", opt(Ty::Str), INF, false),
                 builtin("territory", opt(Ty::Str), INF, false),
                 builtin("capacity", Ty::Num(Dim::Scalar), (0.0, MAX_COUNT), false),
-                builtin("open_tickets", Ty::Num(Dim::Scalar), (0.0, MAX_COUNT), false),
+                builtin(
+                    "open_tickets",
+                    Ty::Num(Dim::Scalar),
+                    (0.0, MAX_COUNT),
+                    false,
+                ),
                 builtin("shift_start", opt(Ty::Time), INF, false),
                 builtin("shift_end", opt(Ty::Time), INF, false),
                 builtin("last_assigned_at", opt(Ty::Time), INF, false),
@@ -211,7 +221,11 @@ impl Schema {
         Ok(())
     }
 
-    fn declared_type(&mut self, t: &TypeExpr, enum_name: &str) -> Result<(Ty, (f64, f64), f64), String> {
+    fn declared_type(
+        &mut self,
+        t: &TypeExpr,
+        enum_name: &str,
+    ) -> Result<(Ty, (f64, f64), f64), String> {
         Ok(match t {
             TypeExpr::Bool => (Ty::Bool, (0.0, 1.0), 1.0),
             TypeExpr::Int { range } => {
@@ -227,7 +241,9 @@ impl Schema {
             TypeExpr::Float { unit, range } => {
                 let (dim, factor) = unit.map_or((Dim::Scalar, 1.0), unit_info);
                 let r = match range {
-                    Some((lo, hi)) if !(lo <= hi) => {
+                    Some((lo, hi))
+                        if lo.partial_cmp(hi) != Some(std::cmp::Ordering::Less) && lo != hi =>
+                    {
                         return Err(format!("empty range {lo}..{hi}"));
                     }
                     Some((lo, hi)) => (lo * factor, hi * factor),
