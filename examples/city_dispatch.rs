@@ -91,7 +91,7 @@ fn reason_group(reason: &Reason) -> usize {
             Constraint::Skill => 1,
             Constraint::Shift => 2,
             Constraint::Capacity => 3,
-            Constraint::Reach => 5,
+            Constraint::Reach | Constraint::Rule => 5,
         },
         Reason::CandidatesFull { .. } => 4,
         Reason::NotWorthAssigning { .. } => 5,
@@ -109,11 +109,10 @@ fn describe_reason(reason: &Reason) -> String {
             None => "the fleet is empty".to_string(),
         },
         Reason::NoEligibleEngineer {
-            constraint,
-            screening,
+            rule, screening, ..
         } => format!(
             "{} engineers in reach, none eligible (skill removed {}, shift {}, capacity {}; \
-             {constraint:?} removed the last)",
+             rule `{rule}` removed the last)",
             screening.in_reach, screening.skill, screening.shift, screening.capacity
         ),
         Reason::CandidatesFull {
@@ -160,6 +159,13 @@ fn describe_violation(v: &Violation) -> String {
             capacity,
             open_tickets,
         } => format!("full before the run ({open_tickets} open of capacity {capacity})"),
+        Violation::Rule {
+            rule,
+            counterfactual,
+        } => match counterfactual {
+            Some(c) => format!("rejected by `{rule}`: {c}"),
+            None => format!("rejected by `{rule}`"),
+        },
     }
 }
 

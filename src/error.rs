@@ -97,6 +97,14 @@ pub enum ErrorKind {
         /// What is wrong with it.
         problem: String,
     },
+    /// A policy `limit` that the chosen solver cannot enforce (team limits and hour limits need the
+    /// LP/MIP model).
+    UnsupportedLimit {
+        /// The limit's name.
+        limit: String,
+        /// Why.
+        reason: String,
+    },
     /// A skill level (engineer skill or ticket minimum level) is outside 0..=5.
     SkillLevelOutOfRange {
         /// Ticket or engineer.
@@ -248,6 +256,9 @@ impl fmt::Display for Error {
                 value,
             } => {
                 write!(f, "engineer {engineer:?}: {field} {value} is negative")
+            }
+            ErrorKind::UnsupportedLimit { limit, reason } => {
+                write!(f, "limit {limit:?} cannot be enforced: {reason}")
             }
             ErrorKind::CountTooLarge {
                 engineer,

@@ -16,11 +16,6 @@ pub struct Fleet {
     engineers: Vec<Engineer>,
     index: EngineerIndex,
     by_id: HashMap<EngineerId, u32>,
-    /// Skill names numbered, and each engineer's (skill number, level) pairs, so the hot skill check
-    /// compares integers instead of strings.
-    skill_ids: HashMap<String, u32>,
-    skill_start: Vec<usize>,
-    skill_levels: Vec<(u32, u8)>,
 }
 
 impl Fleet {
@@ -51,25 +46,10 @@ impl Fleet {
             .enumerate()
             .map(|(i, e)| (e.id.clone(), i as u32))
             .collect();
-        let mut skill_ids: HashMap<String, u32> = HashMap::new();
-        let mut skill_start = Vec::with_capacity(engineers.len() + 1);
-        let mut skill_levels = Vec::new();
-        skill_start.push(0);
-        for e in &engineers {
-            for (name, &level) in &e.skills {
-                let next = skill_ids.len() as u32;
-                let id = *skill_ids.entry(name.clone()).or_insert(next);
-                skill_levels.push((id, level));
-            }
-            skill_start.push(skill_levels.len());
-        }
         Ok(Fleet {
             engineers,
             index,
             by_id,
-            skill_ids,
-            skill_start,
-            skill_levels,
         })
     }
 
@@ -96,22 +76,6 @@ impl Fleet {
     /// The spatial index over the engineers' positions (indices are positions in [`Fleet::engineers`]).
     pub fn index(&self) -> &EngineerIndex {
         &self.index
-    }
-
-    /// The fleet's number for a skill name, if any engineer has that skill.
-    pub(crate) fn skill_id(&self, name: &str) -> Option<u32> {
-        self.skill_ids.get(name).copied()
-    }
-
-    /// Engineer `e`'s level in a skill given by number (0 when absent). Same as
-    /// [`Engineer::skill_level`], without comparing strings.
-    pub(crate) fn level(&self, e: u32, skill: Option<u32>) -> u8 {
-        let Some(skill) = skill else { return 0 };
-        let r = self.skill_start[e as usize]..self.skill_start[e as usize + 1];
-        self.skill_levels[r]
-            .iter()
-            .find(|p| p.0 == skill)
-            .map_or(0, |p| p.1)
     }
 
     pub(crate) fn position(&self, id: &EngineerId) -> Option<u32> {

@@ -13,7 +13,7 @@ use super::schema::Ty;
 use super::value::Value;
 
 /// Lanes evaluated together (keeps the registers in cache).
-pub(crate) const CHUNK: usize = 128;
+pub(crate) const CHUNK: usize = 512;
 
 /// An operand: a lane register or a per-ticket scalar.
 #[derive(Debug, Clone, Copy)]
@@ -108,6 +108,10 @@ pub(crate) enum ScalarKind {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Program {
     pub instrs: Vec<Instr>,
+    /// One segment per require, in order; each ends with its `Check`.
+    pub requires: Vec<Segment>,
+    /// One segment per score; each ends with its `Accumulate`.
+    pub scores: Vec<Segment>,
     pub registers: usize,
     pub scalars: Vec<ScalarKind>,
     pub columns: Vec<TExpr>,
@@ -115,6 +119,18 @@ pub(crate) struct Program {
     pub engineer_sets: Vec<TExpr>,
     pub fallbacks: Vec<TExpr>,
 }
+
+/// The instructions of one rule, `instrs[start..end]`, skipped for a ticket whose ticket-only
+/// guard (a scalar) is false.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Segment {
+    pub start: usize,
+    pub end: usize,
+    pub guard: Option<u16>,
+}
+
+/// No require has failed this lane.
+const NO_FAILURE: f64 = 65_535.0;
 
 /// Register 0 holds each lane's travel distance.
 const TRAVEL: u16 = 0;
@@ -125,6 +141,8 @@ struct Builder {
     scalar_keys: HashMap<String, u16>,
     /// Slots of `engineer.shift_start` and `engineer.shift_end`.
     shift_slots: (usize, usize),
+    /// The register of each gathered column `(0, col)` and skill `(1, scalar)`.
+    gathered: HashMap<(u8, u16), u16>,
 }
 
 impl Builder {
@@ -145,6 +163,8 @@ impl Builder {
         i
     }
 
+    /// Each column and each skill gets one register; gathering it again before the lanes change
+    /// is skipped at run time.
     fn column(&mut self, e: &TExpr) -> Src {
         let key = strip_spans(&format!("{e:?}"));
         let col = if let Some(&c) = self.column_keys.get(&key) {
@@ -155,7 +175,14 @@ impl Builder {
             self.column_keys.insert(key, c);
             c
         };
-        let out = self.reg();
+        let out = match self.gathered.get(&(0, col)) {
+            Some(&r) => r,
+            None => {
+                let r = self.reg();
+                self.gathered.insert((0, col), r);
+                r
+            }
+        };
         self.p.instrs.push(Instr::Gather { col, out });
         Src::Lane(out)
     }
@@ -249,7 +276,14 @@ impl Builder {
             }
             TK::Skill(k) if k.bind & ENGINEER == 0 => {
                 let key = self.scalar(ScalarKind::Skill((**k).clone()));
-                let out = self.reg();
+                let out = match self.gathered.get(&(1, key)) {
+                    Some(&r) => r,
+                    None => {
+                        let r = self.reg();
+                        self.gathered.insert((1, key), r);
+                        r
+                    }
+                };
                 out_of(self, Instr::Skill { key, out });
                 Src::Lane(out)
             }
@@ -299,6 +333,7 @@ pub(crate) fn compile(checked: &Checked) -> Program {
         },
         column_keys: HashMap::new(),
         scalar_keys: HashMap::new(),
+        gathered: HashMap::new(),
         shift_slots: (
             checked
                 .schema
@@ -311,8 +346,12 @@ pub(crate) fn compile(checked: &Checked) -> Program {
         ),
     };
     for (i, r) in checked.requires.iter().enumerate() {
-        let pass = match &r.guard {
-            None => r.cond.clone(),
+        let start = b.p.instrs.len();
+        let (guard, pass) = match &r.guard {
+            None => (None, r.cond.clone()),
+            Some(g) if g.bind & ENGINEER == 0 => {
+                (Some(b.scalar(ScalarKind::Value(g.clone()))), r.cond.clone())
+            }
             Some(g) => {
                 let not_g = TExpr {
                     kind: TK::Not(Box::new(g.clone())),
@@ -321,13 +360,14 @@ pub(crate) fn compile(checked: &Checked) -> Program {
                     range: (0.0, 1.0),
                     span: g.span,
                 };
-                TExpr {
+                let pass = TExpr {
                     bind: g.bind | r.cond.bind,
                     kind: TK::Bin(Op::Or, Box::new(not_g), Box::new(r.cond.clone())),
                     ty: Ty::Bool,
                     range: (0.0, 1.0),
                     span: r.cond.span,
-                }
+                };
+                (None, pass)
             }
         };
         let pass = b.lower(&pass);
@@ -335,14 +375,29 @@ pub(crate) fn compile(checked: &Checked) -> Program {
             rule: i as u16,
             pass,
         });
+        let end = b.p.instrs.len();
+        b.p.requires.push(Segment { start, end, guard });
     }
     for s in &checked.scores {
+        let start = b.p.instrs.len();
+        let (seg_guard, guard) = match &s.guard {
+            None => (None, None),
+            Some(g) if g.bind & ENGINEER == 0 => {
+                (Some(b.scalar(ScalarKind::Value(g.clone()))), None)
+            }
+            Some(g) => (None, Some(b.lower(g))),
+        };
         let value = b.lower(&s.value);
-        let guard = s.guard.as_ref().map(|g| b.lower(g));
         b.p.instrs.push(Instr::Accumulate {
             factor: s.factor,
             value,
             guard,
+        });
+        let end = b.p.instrs.len();
+        b.p.scores.push(Segment {
+            start,
+            end,
+            guard: seg_guard,
         });
     }
     b.p
@@ -556,10 +611,24 @@ impl TicketCtx {
     }
 }
 
-/// Registers for one thread.
+/// Lanes and registers for one thread.
 #[derive(Debug, Default)]
 pub(crate) struct Scratch {
     regs: Vec<Vec<f64>>,
+    ids: Vec<u32>,
+    orig: Vec<u32>,
+    acc: Vec<f64>,
+    tmp: [Vec<f64>; 3],
+    /// The lane epoch in which each register was last gathered.
+    fresh: Vec<u64>,
+    /// Bumped whenever the lanes change (a new chunk, a compaction).
+    epoch: u64,
+    /// Live-lane mask of the requires (1.0 live, 0.0 dead).
+    alive: Vec<f64>,
+    /// Each lane's first failing require, as a number ([`NO_FAILURE`] when none yet).
+    firsts: Vec<f64>,
+    /// When the lanes are engineers `a..a+m` in order: `Some(a)` (gathers become copies).
+    contig: Option<usize>,
 }
 
 #[derive(Clone, Copy)]
@@ -602,6 +671,42 @@ fn lanes2(o: &mut [f64], a: S<'_>, b: S<'_>, f: impl Fn(f64, f64) -> f64) {
     }
 }
 
+/// Three operands as slices (scalars broadcast into `tmp`), for the rarer three-input forms.
+#[inline(always)]
+fn lanes3(
+    o: &mut [f64],
+    tmp: &mut [Vec<f64>; 3],
+    ops: [S<'_>; 3],
+    f: impl Fn(f64, f64, f64) -> f64,
+) {
+    let m = o.len();
+    let [t0, t1, t2] = tmp;
+    let a: &[f64] = match ops[0] {
+        S::L(x) => x,
+        S::K(x) => {
+            t0[..m].fill(x);
+            &t0[..m]
+        }
+    };
+    let b: &[f64] = match ops[1] {
+        S::L(x) => x,
+        S::K(x) => {
+            t1[..m].fill(x);
+            &t1[..m]
+        }
+    };
+    let c: &[f64] = match ops[2] {
+        S::L(x) => x,
+        S::K(x) => {
+            t2[..m].fill(x);
+            &t2[..m]
+        }
+    };
+    for (((o, &a), &b), &c) in o.iter_mut().zip(a).zip(b).zip(c) {
+        *o = f(a, b, c);
+    }
+}
+
 #[inline(always)]
 fn b(x: bool) -> f64 {
     if x { 1.0 } else { 0.0 }
@@ -610,7 +715,8 @@ fn b(x: bool) -> f64 {
 impl Program {
     /// Runs the pair rules over a ticket's candidate engineers `idx` (positions in the columns)
     /// at distances `travel`. Writes each lane's first failing require (`u16::MAX` when all pass)
-    /// and its cost in points.
+    /// and, for lanes that pass, its cost in points (`NaN` for rejected lanes: scores run only on
+    /// the lanes every require let through).
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn run(
         &self,
@@ -627,28 +733,29 @@ impl Program {
             scratch
                 .regs
                 .resize_with(self.registers, || vec![0.0; CHUNK]);
+            scratch.ids.resize(CHUNK, 0);
+            scratch.orig.resize(CHUNK, 0);
+            scratch.acc.resize(CHUNK, 0.0);
+            for v in &mut scratch.tmp {
+                v.resize(CHUNK, 0.0);
+            }
+            scratch.fresh.resize(self.registers, 0);
+            scratch.alive.resize(CHUNK, 0.0);
+            scratch.firsts.resize(CHUNK, NO_FAILURE);
         }
         let n = idx.len();
+        first_fail[..n].fill(u16::MAX);
+        cost[..n].fill(f64::NAN);
         let mut start = 0;
         while start < n {
             let m = CHUNK.min(n - start);
-            let ids = &idx[start..start + m];
+            scratch.ids[..m].copy_from_slice(&idx[start..start + m]);
             scratch.regs[0][..m].copy_from_slice(&travel[start..start + m]);
-            let ff = &mut first_fail[start..start + m];
-            ff.fill(u16::MAX);
-            let cc = &mut cost[start..start + m];
-            cc.fill(0.0);
-            self.run_chunk(
-                checked,
-                cols,
-                t,
-                ids,
-                &travel[start..start + m],
-                ff,
-                cc,
-                &mut scratch.regs,
-                m,
-            );
+            for (k, o) in scratch.orig[..m].iter_mut().enumerate() {
+                *o = (start + k) as u32;
+            }
+            scratch.epoch += 1;
+            self.run_chunk(checked, cols, t, first_fail, cost, scratch, m);
             start += m;
         }
     }
@@ -659,23 +766,227 @@ impl Program {
         checked: &Checked,
         cols: &Columns<'_>,
         t: &mut TicketCtx,
-        ids: &[u32],
-        travel: &[f64],
         ff: &mut [u16],
-        cc: &mut [f64],
-        regs: &mut [Vec<f64>],
+        cost: &mut [f64],
+        scratch: &mut Scratch,
+        mut m: usize,
+    ) {
+        // Requires run on a mask of live lanes; the lanes are compacted when few are left and
+        // once more before the scores, which run only on the lanes every require let through.
+        let contiguous = scratch.ids[..m]
+            .iter()
+            .enumerate()
+            .all(|(k, &i)| i as usize == scratch.ids[0] as usize + k);
+        scratch.contig = contiguous.then_some(scratch.ids[0] as usize);
+        scratch.alive[..m].fill(1.0);
+        scratch.firsts[..m].fill(NO_FAILURE);
+        let mut live = m;
+        for seg in &self.requires {
+            if live == 0 {
+                break;
+            }
+            if seg.guard.is_some_and(|g| t.scalars[g as usize] != 1.0) {
+                continue;
+            }
+            self.exec(
+                &self.instrs[seg.start..seg.end - 1],
+                checked,
+                cols,
+                t,
+                scratch,
+                m,
+            );
+            let Instr::Check { rule, pass } = self.instrs[seg.end - 1] else {
+                continue;
+            };
+            let Scratch {
+                regs,
+                alive,
+                firsts,
+                ..
+            } = &mut *scratch;
+            let alive = &mut alive[..m];
+            match pass {
+                Src::Scalar(k) => {
+                    if t.scalars[k as usize] != 1.0 {
+                        let rule_f = f64::from(rule);
+                        for (a, f) in alive.iter_mut().zip(firsts[..m].iter_mut()) {
+                            if *a == 1.0 {
+                                *f = rule_f;
+                            }
+                            *a = 0.0;
+                        }
+                        live = 0;
+                    }
+                }
+                Src::Lane(r) => {
+                    // Branch-free and all in f64 so that it vectorises: a lane that is live and
+                    // fails gets this rule as its first failure.
+                    let pass = &regs[r as usize][..m];
+                    let rule_f = f64::from(rule);
+                    let firsts = &mut firsts[..m];
+                    let mut count = 0usize;
+                    for ((a, &p), f) in alive.iter_mut().zip(pass).zip(firsts.iter_mut()) {
+                        let ok = if p == 1.0 { 1.0 } else { 0.0 };
+                        *f = if *a == 1.0 && ok == 0.0 { rule_f } else { *f };
+                        *a *= ok;
+                        count += usize::from(*a == 1.0);
+                    }
+                    live = count;
+                }
+            }
+            if live < m && live * 4 < m {
+                m = self.compact(scratch, m, ff);
+            }
+        }
+        if live < m || m > 0 {
+            m = self.compact(scratch, m, ff);
+        }
+        if m == 0 {
+            return;
+        }
+        if m == 0 {
+            return;
+        }
+        scratch.acc[..m].fill(0.0);
+        for seg in &self.scores {
+            if seg.guard.is_some_and(|g| t.scalars[g as usize] != 1.0) {
+                continue;
+            }
+            self.exec(
+                &self.instrs[seg.start..seg.end - 1],
+                checked,
+                cols,
+                t,
+                scratch,
+                m,
+            );
+            let Instr::Accumulate {
+                factor,
+                value,
+                guard,
+            } = self.instrs[seg.end - 1]
+            else {
+                continue;
+            };
+            let Scratch { regs, acc, .. } = scratch;
+            let v = src(regs, &t.scalars, value, m);
+            let cc = &mut acc[..m];
+            match (guard, v) {
+                (None, S::L(x)) => {
+                    for (c, &x) in cc.iter_mut().zip(x) {
+                        *c += factor * x;
+                    }
+                }
+                (None, S::K(x)) => {
+                    for c in cc.iter_mut() {
+                        *c += factor * x;
+                    }
+                }
+                (Some(g), v) => {
+                    let g = src(regs, &t.scalars, g, m);
+                    for (i, c) in cc.iter_mut().enumerate() {
+                        *c += if at(g, i) == 1.0 {
+                            factor * at(v, i)
+                        } else {
+                            0.0
+                        };
+                    }
+                }
+            }
+        }
+        for i in 0..m {
+            cost[scratch.orig[i] as usize] = scratch.acc[i];
+        }
+    }
+
+    /// Records the first failures of dead lanes and keeps the live ones (branch-free, in order);
+    /// returns how many are kept.
+    fn compact(&self, scratch: &mut Scratch, m: usize, ff: &mut [u16]) -> usize {
+        let Scratch {
+            regs,
+            ids,
+            orig,
+            alive,
+            firsts,
+            epoch,
+            contig,
+            ..
+        } = scratch;
+        let travel = &mut regs[0][..m];
+        let (ids, orig, alive, firsts) = (
+            &mut ids[..m],
+            &mut orig[..m],
+            &mut alive[..m],
+            &mut firsts[..m],
+        );
+        for (&f, &o) in firsts.iter().zip(orig.iter()) {
+            if f != NO_FAILURE {
+                ff[o as usize] = f as u16;
+            }
+        }
+        let mut kept = 0;
+        for i in 0..m {
+            let a = alive[i] == 1.0;
+            ids[kept] = ids[i];
+            orig[kept] = orig[i];
+            travel[kept] = travel[i];
+            alive[kept] = 1.0;
+            firsts[kept] = NO_FAILURE;
+            kept += usize::from(a);
+        }
+        if kept < m {
+            *epoch += 1;
+            *contig = None;
+        }
+        kept
+    }
+
+    fn exec(
+        &self,
+        instrs: &[Instr],
+        checked: &Checked,
+        cols: &Columns<'_>,
+        t: &mut TicketCtx,
+        scratch: &mut Scratch,
         m: usize,
     ) {
-        for ins in &self.instrs {
+        let Scratch {
+            regs,
+            ids,
+            tmp,
+            fresh,
+            epoch,
+            contig,
+            ..
+        } = scratch;
+        let ids = &ids[..m];
+        for ins in instrs {
             match *ins {
                 Instr::Gather { col, out } => {
+                    if fresh[out as usize] == *epoch {
+                        continue;
+                    }
+                    fresh[out as usize] = *epoch;
                     let c = &cols.cols[col as usize];
+                    if let Some(a) = *contig {
+                        regs[out as usize][..m].copy_from_slice(&c[a..a + m]);
+                        continue;
+                    }
                     for (o, &i) in regs[out as usize][..m].iter_mut().zip(ids) {
                         *o = c[i as usize];
                     }
                 }
                 Instr::Skill { key, out } => {
+                    if fresh[out as usize] == *epoch {
+                        continue;
+                    }
+                    fresh[out as usize] = *epoch;
                     let c = &cols.skill_cols[t.scalars[key as usize] as usize];
+                    if let Some(a) = *contig {
+                        regs[out as usize][..m].copy_from_slice(&c[a..a + m]);
+                        continue;
+                    }
                     for (o, &i) in regs[out as usize][..m].iter_mut().zip(ids) {
                         *o = c[i as usize];
                     }
@@ -719,26 +1030,27 @@ impl Program {
                 }
                 Instr::Scale { v, f, t: to, out } => {
                     let mut o = std::mem::take(&mut regs[out as usize]);
-                    let (v, f, to) = (
+                    let ops = [
                         src(regs, &t.scalars, v, m),
                         src(regs, &t.scalars, f, m),
                         src(regs, &t.scalars, to, m),
-                    );
-                    for (i, o) in o[..m].iter_mut().enumerate() {
-                        *o = grade(at(v, i), at(f, i), at(to, i));
-                    }
+                    ];
+                    lanes3(&mut o[..m], tmp, ops, grade);
                     regs[out as usize] = o;
                 }
                 Instr::Select { c, a, b: bb, out } => {
                     let mut o = std::mem::take(&mut regs[out as usize]);
-                    let (c, x, y) = (
+                    let ops = [
                         src(regs, &t.scalars, c, m),
                         src(regs, &t.scalars, a, m),
                         src(regs, &t.scalars, bb, m),
+                    ];
+                    lanes3(
+                        &mut o[..m],
+                        tmp,
+                        ops,
+                        |c, x, y| if c == 1.0 { x } else { y },
                     );
-                    for (i, o) in o[..m].iter_mut().enumerate() {
-                        *o = if at(c, i) == 1.0 { at(x, i) } else { at(y, i) };
-                    }
                     regs[out as usize] = o;
                 }
                 Instr::OnShift {
@@ -748,24 +1060,27 @@ impl Program {
                     out,
                 } => {
                     let mut o = std::mem::take(&mut regs[out as usize]);
-                    let (tt, s, e) = (
+                    let ops = [
                         src(regs, &t.scalars, tt, m),
                         src(regs, &t.scalars, start, m),
                         src(regs, &t.scalars, end, m),
-                    );
-                    for (i, o) in o[..m].iter_mut().enumerate() {
-                        let (tv, sv, ev) = (at(tt, i), at(s, i), at(e, i));
-                        *o = b(sv.is_nan() || (sv <= tv && tv < ev));
-                    }
+                    ];
+                    lanes3(&mut o[..m], tmp, ops, |tv, sv, ev| {
+                        b(sv.is_nan() || (sv <= tv && tv < ev))
+                    });
                     regs[out as usize] = o;
                 }
                 Instr::InTicketSet { a, set, out } => {
                     let mut o = std::mem::take(&mut regs[out as usize]);
                     let set = &t.sets[set as usize];
                     let a = src(regs, &t.scalars, a, m);
-                    lanes1(&mut o[..m], a, |x| {
-                        b(set.binary_search_by(|y| y.total_cmp(&x)).is_ok())
-                    });
+                    if set.len() <= 8 {
+                        lanes1(&mut o[..m], a, |x| b(set.contains(&x)));
+                    } else {
+                        lanes1(&mut o[..m], a, |x| {
+                            b(set.binary_search_by(|y| y.total_cmp(&x)).is_ok())
+                        });
+                    }
                     regs[out as usize] = o;
                 }
                 Instr::InEngineerSet { a, set, out } => {
@@ -789,63 +1104,14 @@ impl Program {
                             ticket: &t.view,
                             ticket_location: t.location,
                             engineer: Some(g),
-                            travel_km: travel[i],
+                            travel_km: regs[0][i],
                             now: t.now,
                         };
                         let v = interp::eval(e, &env);
                         regs[out as usize][i] = t.encode(cols, &v);
                     }
                 }
-                Instr::Check { rule, pass } => {
-                    let p = src(regs, &t.scalars, pass, m);
-                    match p {
-                        S::K(x) => {
-                            if x != 1.0 {
-                                for f in ff.iter_mut() {
-                                    if *f == u16::MAX {
-                                        *f = rule;
-                                    }
-                                }
-                            }
-                        }
-                        S::L(x) => {
-                            for (f, &x) in ff.iter_mut().zip(x) {
-                                if *f == u16::MAX && x != 1.0 {
-                                    *f = rule;
-                                }
-                            }
-                        }
-                    }
-                }
-                Instr::Accumulate {
-                    factor,
-                    value,
-                    guard,
-                } => {
-                    let v = src(regs, &t.scalars, value, m);
-                    match guard {
-                        None => match v {
-                            S::L(x) => {
-                                for (c, &x) in cc.iter_mut().zip(x) {
-                                    *c += factor * x;
-                                }
-                            }
-                            S::K(x) => {
-                                for c in cc.iter_mut() {
-                                    *c += factor * x;
-                                }
-                            }
-                        },
-                        Some(g) => {
-                            let g = src(regs, &t.scalars, g, m);
-                            for (i, c) in cc.iter_mut().enumerate() {
-                                if at(g, i) == 1.0 {
-                                    *c += factor * at(v, i);
-                                }
-                            }
-                        }
-                    }
-                }
+                Instr::Check { .. } | Instr::Accumulate { .. } => {}
             }
         }
     }

@@ -114,8 +114,8 @@ pub use ast::{
 pub use check::LimitMeasure;
 pub use diag::{Diagnostic, Diagnostics, Severity, Span};
 pub use policy::{
-    DEFAULT_POLICY, Evaluator, Explanation, LimitSpec, Policy, PreparedTicket, RuleKind,
-    RuleVerdict, ScreenScratch, Triage,
+    DEFAULT_POLICY, Evaluator, Explanation, LimitSpec, Policy, PreparedTicket, ProgramStats,
+    RuleKind, RuleVerdict, ScreenScratch, Triage,
 };
 pub use print::{print, print_expr};
 

@@ -51,6 +51,21 @@ impl std::fmt::Debug for Policy {
     }
 }
 
+/// The size of a compiled pair program.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProgramStats {
+    /// Instructions run per chunk of lanes.
+    pub instructions: usize,
+    /// Lane registers.
+    pub registers: usize,
+    /// Engineer-only values computed once per engineer.
+    pub columns: usize,
+    /// Ticket-only values computed once per ticket.
+    pub scalars: usize,
+    /// Pair sub-expressions with no columnar form, run by the interpreter per lane.
+    pub interpreted: usize,
+}
+
 /// Kinds of rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -399,6 +414,19 @@ impl Policy {
             .collect()
     }
 
+    /// The size of the compiled pair program: (instructions, lane registers, engineer columns,
+    /// per-ticket scalars, sub-expressions left to the interpreter).
+    pub fn program_stats(&self) -> ProgramStats {
+        let p = &self.inner.program;
+        ProgramStats {
+            instructions: p.instrs.len(),
+            registers: p.registers,
+            columns: p.columns.len(),
+            scalars: p.scalars.len(),
+            interpreted: p.fallbacks.len(),
+        }
+    }
+
     pub(crate) fn checked(&self) -> &Checked {
         &self.inner.checked
     }
@@ -569,7 +597,16 @@ impl Policy {
                 let va = self.show(&interp::eval(a, env), &a.ty);
                 format!("{va} is not in `{}`, as `{rule}` needs", self.text(b.span))
             }
-            TK::Not(a) => format!("`{}` is true; `{rule}` needs it false", self.text(a.span)),
+            TK::Not(a) => match &a.kind {
+                TK::Bin(Op::In, x, set) => {
+                    let vx = self.show(&interp::eval(x, env), &x.ty);
+                    format!(
+                        "{vx} is in `{}`; `{rule}` needs it not to be",
+                        self.text(set.span)
+                    )
+                }
+                _ => format!("`{}` is true; `{rule}` needs it false", self.text(a.span)),
+            },
             _ => format!(
                 "`{}` is false; `{rule}` needs it true",
                 self.text(cond.span)
@@ -621,6 +658,39 @@ impl Policy {
             cols,
             now,
         })
+    }
+
+    /// Prepares a run over some engineers only (lanes are their positions in the iterator).
+    ///
+    /// # Errors
+    /// When a declared engineer attribute is missing or has the wrong type.
+    pub fn evaluator_of<'e>(
+        &'e self,
+        engineers: impl Iterator<Item = &'e Engineer>,
+        now: DateTime<Utc>,
+    ) -> Result<Evaluator<'e>, Error> {
+        let c = &self.inner.checked;
+        let views = engineers
+            .map(|e| interp::engineer_view(c, e))
+            .collect::<Result<Vec<_>, _>>()?;
+        let now = minutes(now);
+        let cols = Columns::new(&self.inner.program, c, views, now);
+        Ok(Evaluator {
+            policy: self,
+            cols,
+            now,
+        })
+    }
+
+    /// The lowest total a pair's scores can reach (the sum of the negative ends of every score's
+    /// range): the solver adds its opposite to every cost so that costs are never negative.
+    pub fn cost_floor(&self) -> f64 {
+        self.inner
+            .checked
+            .scores
+            .iter()
+            .map(|s| s.points.0.min(0.0))
+            .sum()
     }
 
     fn run_test(&self, t: &TestBlock) -> Result<(), Vec<Diagnostic>> {
@@ -910,6 +980,34 @@ impl<'e> Evaluator<'e> {
         };
         let PairOutcome { first_fail, cost } = interp::run_pair(&env);
         (first_fail, cost)
+    }
+
+    /// Each score's points for one pair (by the interpreter), in policy order.
+    pub fn terms(&self, t: &PreparedTicket, engineer: u32, travel_km: f64) -> Vec<(String, f64)> {
+        let c = self.policy.checked();
+        let env = Env {
+            checked: c,
+            ticket: &t.ctx.view,
+            ticket_location: t.ctx.location,
+            engineer: Some(&self.cols.views[engineer as usize]),
+            travel_km,
+            now: self.now,
+        };
+        c.scores
+            .iter()
+            .map(|s| {
+                let applies = s
+                    .guard
+                    .as_ref()
+                    .is_none_or(|g| interp::eval(g, &env).truth());
+                let points = if applies {
+                    s.factor * interp::eval(&s.value, &env).num()
+                } else {
+                    0.0
+                };
+                (s.name.clone(), points)
+            })
+            .collect()
     }
 
     /// How many more tickets engineer `i` may take under the policy's per-engineer limits.

@@ -1,19 +1,20 @@
 //! Candidate generation: which engineers may take a ticket, at what cost, and why the others may not.
 //!
-//! The built-in hard constraints are checked in a fixed order — **reach** (great-circle distance within
-//! [`Config::max_travel_km`], answered by the R-tree), then **skill** (the engineer's level in the
-//! ticket's category at least the ticket's minimum), **shift** (on shift at `now`) and **capacity**
-//! (room for one more ticket). Each rejected engineer is counted against the first constraint it
-//! fails, so when a ticket ends with no candidate, the constraint that removed the last one is known.
-//! Shift and capacity depend on the engineer only and are computed once per run (a mask).
+//! Every rule comes from the dispatcher's [`Policy`](crate::rules::Policy) (the default one when the
+//! host gives none): the spatial index looks only at engineers within the policy's reach (its first
+//! unguarded `require ...: travel <= X`), nearest first; the policy's compiled pair program screens
+//! and scores them; and its per-engineer limits give each engineer's room. Each rejected engineer is
+//! counted against the first rule it fails, so when a ticket ends with no candidate, the rule that
+//! removed the last one is known. The typed [`Constraint`]s are the default policy's rules by name.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::config::{Config, CostWeights};
+use crate::error::Error;
 use crate::fleet::Fleet;
 use crate::geo::Neighbor;
-use crate::model::{Engineer, EngineerId, Shift, Ticket};
+use crate::model::{Engineer, EngineerId, Priority, Shift, Ticket};
+use crate::rules::{Evaluator, Policy, ScreenScratch};
 
 /// Thousandths of a point: the solver's integer cost unit.
 pub(crate) const UNITS_PER_POINT: f64 = 1000.0;
@@ -30,6 +31,9 @@ pub enum Constraint {
     Shift,
     /// Has room for another ticket.
     Capacity,
+    /// Any other rule of the dispatcher's policy (see [`Violation::Rule`] and
+    /// [`Screening::rules`]).
+    Rule,
 }
 
 impl Constraint {
@@ -70,6 +74,13 @@ pub enum Violation {
         /// Tickets already held.
         open_tickets: i32,
     },
+    /// A policy rule that is not one of the built-in ones.
+    Rule {
+        /// The rule's name.
+        rule: String,
+        /// What would have to change, when the rule says.
+        counterfactual: Option<String>,
+    },
 }
 
 impl Violation {
@@ -80,19 +91,25 @@ impl Violation {
             Violation::Skill { .. } => Constraint::Skill,
             Violation::Shift { .. } => Constraint::Shift,
             Violation::Capacity { .. } => Constraint::Capacity,
+            Violation::Rule { .. } => Constraint::Rule,
         }
     }
 }
 
-/// The cost of giving a ticket to an engineer, term by term, in points.
+/// The cost of giving a ticket to an engineer, term by term, in points: the policy's scores. The
+/// default policy's `distance`, `busy` and `overqualified` scores have their own fields; every other
+/// score adds to `other` (see [`Policy::explain`](crate::rules::Policy::explain) for each rule).
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 pub struct CostBreakdown {
-    /// Travel distance times its weight.
+    /// The `distance` score (travel distance times its weight).
     pub travel: f64,
-    /// Tickets already held times their weight.
+    /// The `busy` score (tickets already held times their weight).
     pub load: f64,
-    /// Skill levels above the minimum times their weight.
+    /// The `overqualified` score (skill levels above the minimum times their weight).
     pub overqualification: f64,
+    /// Every other score of the policy.
+    #[serde(default)]
+    pub other: f64,
     /// Convex load-balancing cost of this ticket's slot (0 unless load balancing is on).
     pub load_balance: f64,
     /// The sum of the terms.
@@ -100,25 +117,18 @@ pub struct CostBreakdown {
 }
 
 impl CostBreakdown {
-    pub(crate) fn new(
-        w: &CostWeights,
-        engineer: &Engineer,
-        ticket: &Ticket,
-        distance_km: f64,
-    ) -> Self {
-        let travel = w.travel_per_km * distance_km;
-        let load = w.load_per_open_ticket * f64::from(engineer.open_tickets.max(0));
-        let over = engineer
-            .skill_level(&ticket.category)
-            .saturating_sub(ticket.min_level);
-        let overqualification = w.overqualification_per_level * f64::from(over);
-        CostBreakdown {
-            travel,
-            load,
-            overqualification,
-            load_balance: 0.0,
-            total: travel + load + overqualification,
+    pub(crate) fn from_terms(terms: &[(String, f64)]) -> Self {
+        let mut c = CostBreakdown::default();
+        for (name, points) in terms {
+            match name.as_str() {
+                "distance" => c.travel += points,
+                "busy" => c.load += points,
+                "overqualified" => c.overqualification += points,
+                _ => c.other += points,
+            }
+            c.total += points;
         }
+        c
     }
 
     pub(crate) fn with_load_balance(mut self, points: f64) -> Self {
@@ -164,45 +174,78 @@ pub struct Ranking {
     pub rejected: Vec<Rejection>,
 }
 
-/// How many engineers each constraint removed for one ticket (or summed over a run).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+/// How many engineers one rule rejected.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct RuleCount {
+    /// The rule (a `require`, or a `limit` for engineers with no room left).
+    pub rule: String,
+    /// Engineers it rejected first.
+    pub rejected: u32,
+}
+
+/// How many engineers each rule removed for one ticket (or summed over a run).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Screening {
     /// Engineers within reach (before the filters).
     pub in_reach: u32,
-    /// Removed by skill.
+    /// Removed by the default policy's `skill` rule.
     pub skill: u32,
-    /// Removed by shift.
+    /// Removed by the default policy's `on_shift` rule.
     pub shift: u32,
-    /// Removed by capacity.
+    /// Removed by the default policy's `capacity` limit (no room left).
     pub capacity: u32,
+    /// Removed by each rule, in evaluation order (requires, then limits); rules that removed none
+    /// are left out.
+    pub rules: Vec<RuleCount>,
+}
+
+impl Constraint {
+    /// The built-in constraint a default-policy rule stands for.
+    pub fn from_rule(name: &str) -> Option<Constraint> {
+        Some(match name {
+            "reach" => Constraint::Reach,
+            "skill" => Constraint::Skill,
+            "on_shift" => Constraint::Shift,
+            "capacity" => Constraint::Capacity,
+            _ => return None,
+        })
+    }
 }
 
 impl Screening {
-    pub(crate) fn count(&mut self, c: Constraint) {
-        match c {
-            Constraint::Reach => {}
-            Constraint::Skill => self.skill += 1,
-            Constraint::Shift => self.shift += 1,
-            Constraint::Capacity => self.capacity += 1,
+    pub(crate) fn count(&mut self, rule: &str) {
+        match Constraint::from_rule(rule) {
+            Some(Constraint::Skill) => self.skill += 1,
+            Some(Constraint::Shift) => self.shift += 1,
+            Some(Constraint::Capacity) => self.capacity += 1,
+            _ => {}
+        }
+        match self.rules.iter_mut().find(|r| r.rule == rule) {
+            Some(r) => r.rejected += 1,
+            None => self.rules.push(RuleCount {
+                rule: rule.to_string(),
+                rejected: 1,
+            }),
         }
     }
 
-    /// The constraint that removed the last engineer in reach, if none survived the filters.
-    pub fn last_removed_by(&self) -> Option<Constraint> {
+    /// The rule that removed the last engineer in reach, if none survived (`reach` when no
+    /// engineer was in reach at all).
+    pub fn last_rule(&self) -> Option<&str> {
         if self.in_reach == 0 {
-            return Some(Constraint::Reach);
+            return Some("reach");
         }
-        let mut left = self.in_reach;
-        for (c, n) in Constraint::FILTERS
-            .into_iter()
-            .zip([self.skill, self.shift, self.capacity])
-        {
-            left -= n;
-            if left == 0 {
-                return Some(c);
-            }
+        let removed: u32 = self.rules.iter().map(|r| r.rejected).sum();
+        if removed < self.in_reach {
+            return None;
         }
-        None
+        self.rules.last().map(|r| r.rule.as_str())
+    }
+
+    /// The built-in constraint that removed the last engineer in reach, if none survived and the
+    /// rule is one of the default policy's.
+    pub fn last_removed_by(&self) -> Option<Constraint> {
+        self.last_rule().and_then(Constraint::from_rule)
     }
 
     pub(crate) fn add(&mut self, other: &Screening) {
@@ -210,139 +253,286 @@ impl Screening {
         self.skill += other.skill;
         self.shift += other.shift;
         self.capacity += other.capacity;
+        for r in &other.rules {
+            match self.rules.iter_mut().find(|x| x.rule == r.rule) {
+                Some(x) => x.rejected += r.rejected,
+                None => self.rules.push(r.clone()),
+            }
+        }
     }
 }
 
-/// Engineer-only facts for one run: the first engineer-only constraint each engineer fails.
-///
-/// A whole run computes it once for every engineer; a single-ticket query computes it for the few
-/// engineers it looks at.
-pub(crate) struct Mask {
-    now: DateTime<Utc>,
-    blocked: Option<Vec<Option<Constraint>>>,
+/// What screening found for one ticket.
+pub(crate) struct Screened {
+    /// Eligible engineers, nearest first (at most `max_candidates`).
+    pub eligible: Vec<Neighbor>,
+    /// The policy's cost of each, in points (same order).
+    pub cost: Vec<f64>,
+    pub screening: Screening,
+    /// The ticket's priority after triage.
+    pub priority: Priority,
 }
 
-impl Mask {
-    /// Precomputed for every engineer. `O(engineers)`.
-    pub(crate) fn new(fleet: &Fleet, now: DateTime<Utc>) -> Mask {
-        let blocked = fleet
-            .engineers()
-            .iter()
-            .map(|e| engineer_block(e, now))
+/// A rejected engineer: where it is, and the rule (index into [`Screener::rule_names`]).
+pub(crate) type Rejected = (Neighbor, usize);
+
+/// One run's screening state: the policy prepared over the fleet.
+pub(crate) struct Screener<'a> {
+    fleet: &'a Fleet,
+    policy: &'a Policy,
+    eval: Evaluator<'a>,
+    /// Positions (in the fleet) of the engineers the evaluator covers, when not all of them.
+    subset: Option<Vec<u32>>,
+    /// Tickets each engineer may still take under the policy's per-engineer limits.
+    room: Vec<u32>,
+    /// Requires, then the limit that removes engineers with no room.
+    pub rule_names: Vec<String>,
+}
+
+impl<'a> Screener<'a> {
+    /// Prepares the policy over the whole fleet (engineer-only work once). `max_tickets` caps each
+    /// engineer's room: no one can take more tickets than the run has.
+    pub(crate) fn new(
+        fleet: &'a Fleet,
+        policy: &'a Policy,
+        now: DateTime<Utc>,
+        max_tickets: usize,
+    ) -> Result<Screener<'a>, Error> {
+        let eval = policy.evaluator(fleet.engineers(), now)?;
+        Ok(Screener::finish(fleet, policy, eval, None, max_tickets))
+    }
+
+    /// Prepares the policy over a few engineers only (real-time queries).
+    pub(crate) fn subset(
+        fleet: &'a Fleet,
+        policy: &'a Policy,
+        now: DateTime<Utc>,
+        subset: Vec<u32>,
+    ) -> Result<Screener<'a>, Error> {
+        let engineers = fleet.engineers();
+        let eval = policy.evaluator_of(subset.iter().map(|&i| &engineers[i as usize]), now)?;
+        Ok(Screener::finish(
+            fleet,
+            policy,
+            eval,
+            Some(subset),
+            usize::MAX,
+        ))
+    }
+
+    fn finish(
+        fleet: &'a Fleet,
+        policy: &'a Policy,
+        eval: Evaluator<'a>,
+        subset: Option<Vec<u32>>,
+        max_tickets: usize,
+    ) -> Screener<'a> {
+        let n = subset.as_ref().map_or(fleet.len(), Vec::len);
+        let cap = u32::try_from(max_tickets).unwrap_or(u32::MAX);
+        let room = (0..n)
+            .map(|i| {
+                eval.room(i).map_or(cap, |r| {
+                    u32::try_from(r.max(0)).unwrap_or(u32::MAX).min(cap)
+                })
+            })
             .collect();
-        Mask {
-            now,
-            blocked: Some(blocked),
+        let mut rule_names: Vec<String> = policy
+            .require_names()
+            .into_iter()
+            .map(String::from)
+            .collect();
+        rule_names.push(
+            policy
+                .limits()
+                .into_iter()
+                .find(|l| l.team.is_none())
+                .map_or_else(|| "limit".to_string(), |l| l.name),
+        );
+        Screener {
+            fleet,
+            policy,
+            eval,
+            subset,
+            room,
+            rule_names,
         }
     }
 
-    /// Computed on demand, for queries that look at a handful of engineers.
-    pub(crate) fn lazy(now: DateTime<Utc>) -> Mask {
-        Mask { now, blocked: None }
+    /// The room of fleet engineer `e` (only for full-fleet screeners).
+    pub(crate) fn room_of(&self, e: u32) -> u32 {
+        self.room[e as usize]
     }
 
-    fn blocked(&self, fleet: &Fleet, e: u32) -> Option<Constraint> {
-        match &self.blocked {
-            Some(b) => b[e as usize],
-            None => engineer_block(&fleet.engineers()[e as usize], self.now),
+    /// Evaluator lane of fleet engineer `e`.
+    fn lane(&self, e: u32) -> Option<u32> {
+        match &self.subset {
+            None => Some(e),
+            Some(s) => s.iter().position(|&x| x == e).map(|p| p as u32),
         }
     }
-}
 
-fn engineer_block(e: &Engineer, now: DateTime<Utc>) -> Option<Constraint> {
-    if !e.on_shift(now) {
-        Some(Constraint::Shift)
-    } else if e.remaining_capacity() == 0 {
-        Some(Constraint::Capacity)
-    } else {
-        None
-    }
-}
-
-/// The first constraint engineer `e` fails for `ticket` (reach excluded), or `None` when eligible.
-/// A pinned ticket skips the skill check: the user's pin overrides it.
-/// `skill` is the fleet's number for the ticket's category (`None`: no engineer has it).
-fn check(
-    fleet: &Fleet,
-    mask: &Mask,
-    ticket: &Ticket,
-    skill: Option<u32>,
-    e: u32,
-) -> Option<Constraint> {
-    if ticket.pinned_engineer.is_none() && fleet.level(e, skill) < ticket.min_level {
-        return Some(Constraint::Skill);
-    }
-    mask.blocked(fleet, e)
-}
-
-/// The engineers within reach of one ticket: eligible ones (at most `max_candidates`, nearest first)
-/// and the screening counts. A pinned ticket's only engineer is its pinned one, wherever it is.
-pub(crate) fn screen(
-    fleet: &Fleet,
-    mask: &Mask,
-    config: &Config,
-    ticket: &Ticket,
-    mut rejected: Option<&mut Vec<(Neighbor, Constraint)>>,
-) -> (Vec<Neighbor>, Screening) {
-    let mut screening = Screening::default();
-    let mut eligible: Vec<Neighbor> = Vec::new();
-    let skill = fleet.skill_id(&ticket.category);
-    if let Some(pinned) = &ticket.pinned_engineer {
-        // Validation guarantees the pinned engineer exists.
-        if let Some(e) = fleet.position(pinned) {
-            let n = Neighbor {
-                index: e,
-                distance_km: crate::geo::distance_km(
-                    ticket.location,
-                    fleet.engineers()[e as usize].location,
-                ),
-            };
-            screening.in_reach = 1;
-            match check(fleet, mask, ticket, skill, e) {
-                None => eligible.push(n),
-                Some(c) => {
-                    screening.count(c);
+    /// Screens one ticket: eligible engineers (at most `cap`, nearest first), their costs and the
+    /// screening counts. A pinned ticket's only engineer is its pinned one, wherever it is, and the
+    /// pin overrides the `require` rules (the engineer's limits still apply).
+    pub(crate) fn screen(
+        &self,
+        ticket: &Ticket,
+        cap: usize,
+        scratch: &mut ScreenScratch,
+        mut rejected: Option<&mut Vec<Rejected>>,
+    ) -> Result<Screened, Error> {
+        let mut prepared = self.eval.ticket(ticket)?;
+        let priority = prepared.triage().priority;
+        let mut out = Screened {
+            eligible: Vec::new(),
+            cost: Vec::new(),
+            screening: Screening {
+                // Every rule, in evaluation order; the ones that removed no one are dropped below.
+                rules: self
+                    .rule_names
+                    .iter()
+                    .map(|r| RuleCount {
+                        rule: r.clone(),
+                        rejected: 0,
+                    })
+                    .collect(),
+                ..Screening::default()
+            },
+            priority,
+        };
+        let limit_rule = self.rule_names.len() - 1;
+        if let Some(pinned) = &ticket.pinned_engineer {
+            // Validation guarantees the pinned engineer exists.
+            if let (Some(e), Some(lane)) = (
+                self.fleet.position(pinned),
+                self.fleet.position(pinned).and_then(|e| self.lane(e)),
+            ) {
+                let n = Neighbor {
+                    index: e,
+                    distance_km: crate::geo::distance_km(
+                        ticket.location,
+                        self.fleet.engineers()[e as usize].location,
+                    ),
+                };
+                out.screening.in_reach = 1;
+                if self.room[lane as usize] == 0 {
+                    out.screening.count(&self.rule_names[limit_rule]);
                     if let Some(r) = rejected.as_deref_mut() {
-                        r.push((n, c));
+                        r.push((n, limit_rule));
                     }
+                } else {
+                    let (_, cost) = self.eval.interpret(&prepared, lane, n.distance_km);
+                    out.eligible.push(n);
+                    out.cost.push(cost);
                 }
             }
+            out.screening.rules.retain(|r| r.rejected > 0);
+            return Ok(out);
         }
-        return (eligible, screening);
+        let neighbors: Vec<Neighbor> = match (self.policy.reach_km(), &self.subset) {
+            (_, Some(s)) => {
+                let mut v: Vec<Neighbor> = s
+                    .iter()
+                    .map(|&e| Neighbor {
+                        index: e,
+                        distance_km: crate::geo::distance_km(
+                            ticket.location,
+                            self.fleet.engineers()[e as usize].location,
+                        ),
+                    })
+                    .collect();
+                crate::geo::sort_neighbors(&mut v);
+                v
+            }
+            (Some(km), None) => self.fleet.index().within(ticket.location, km),
+            (None, None) => {
+                let mut v: Vec<Neighbor> = self
+                    .fleet
+                    .engineers()
+                    .iter()
+                    .enumerate()
+                    .map(|(e, g)| Neighbor {
+                        index: e as u32,
+                        distance_km: crate::geo::distance_km(ticket.location, g.location),
+                    })
+                    .collect();
+                crate::geo::sort_neighbors(&mut v);
+                v
+            }
+        };
+        // Screen in growing windows, nearest first, until `cap` engineers are eligible; engineers
+        // tied in distance with the last one kept are examined too, so ties break by id.
+        let mut boundary = f64::INFINITY;
+        let mut window = (2 * cap).max(32);
+        let mut start = 0;
+        let mut idx = Vec::new();
+        let mut travel = Vec::new();
+        let mut ff = Vec::new();
+        let mut cost = Vec::new();
+        'windows: while start < neighbors.len() {
+            let batch = &neighbors[start..(start + window).min(neighbors.len())];
+            idx.clear();
+            idx.extend(batch.iter().map(|n| self.lane(n.index).unwrap_or(0)));
+            travel.clear();
+            travel.extend(batch.iter().map(|n| n.distance_km));
+            ff.resize(batch.len(), 0);
+            cost.resize(batch.len(), 0.0);
+            self.eval
+                .screen(&mut prepared, &idx, &travel, &mut ff, &mut cost, scratch);
+            for (k, n) in batch.iter().enumerate() {
+                if n.distance_km > boundary {
+                    break 'windows;
+                }
+                out.screening.in_reach += 1;
+                let rule = if ff[k] != u16::MAX {
+                    Some(ff[k] as usize)
+                } else if self.room[idx[k] as usize] == 0 {
+                    Some(limit_rule)
+                } else {
+                    None
+                };
+                match rule {
+                    None => {
+                        out.eligible.push(*n);
+                        out.cost.push(cost[k]);
+                        if out.eligible.len() == cap {
+                            boundary = n.distance_km;
+                        }
+                    }
+                    Some(r) => {
+                        out.screening.count(&self.rule_names[r]);
+                        if let Some(v) = rejected.as_deref_mut() {
+                            v.push((*n, r));
+                        }
+                    }
+                }
+            }
+            start += batch.len();
+            window *= 2;
+        }
+        if out.eligible.len() > cap {
+            out.eligible.truncate(cap);
+            out.cost.truncate(cap);
+        }
+        out.screening.rules.retain(|r| r.rejected > 0);
+        Ok(out)
     }
-    let cap = config.max_candidates;
-    let mut boundary = f64::INFINITY;
-    fleet
-        .index()
-        .visit_nearest(ticket.location, config.max_travel_km, |n| {
-            if n.distance_km > boundary {
-                return false;
-            }
-            screening.in_reach += 1;
-            match check(fleet, mask, ticket, skill, n.index) {
-                None => {
-                    eligible.push(n);
-                    if eligible.len() == cap {
-                        // Keep going only for engineers tied at this distance, so ties break by id.
-                        boundary = n.distance_km;
-                    }
-                }
-                Some(c) => {
-                    screening.count(c);
-                    if let Some(r) = rejected.as_deref_mut() {
-                        r.push((n, c));
-                    }
-                }
-            }
-            cap > 0
-        });
-    crate::geo::sort_neighbors(&mut eligible);
-    eligible.truncate(cap);
-    (eligible, screening)
+
+    /// The cost of fleet engineer `e` for `ticket`, score by score (policy rule names and points).
+    pub(crate) fn terms(
+        &self,
+        ticket: &Ticket,
+        e: u32,
+        km: f64,
+    ) -> Result<Vec<(String, f64)>, Error> {
+        let lane = self.lane(e).unwrap_or(0);
+        let prepared = self.eval.ticket(ticket)?;
+        Ok(self.eval.terms(&prepared, lane, km))
+    }
 }
 
 /// Sorts rejected engineers by (distance, engineer position): nearest first, ties by id.
-pub(crate) fn sort_pairs(v: &mut [(Neighbor, Constraint)]) {
+pub(crate) fn sort_pairs(v: &mut [Rejected]) {
     v.sort_unstable_by(|a, b| {
         a.0.distance_km
             .total_cmp(&b.0.distance_km)
@@ -350,30 +540,43 @@ pub(crate) fn sort_pairs(v: &mut [(Neighbor, Constraint)]) {
     });
 }
 
-/// The full violation record for a rejected engineer.
+/// The violation record for a rejected engineer: the built-in kinds for the default policy's
+/// rules, the rule and its counterfactual otherwise.
 pub(crate) fn violation(
     engineer: &Engineer,
     ticket: &Ticket,
-    c: Constraint,
-    config: &Config,
+    rule: &str,
     km: f64,
+    policy: &Policy,
+    now: DateTime<Utc>,
 ) -> Violation {
-    match c {
-        Constraint::Reach => Violation::Reach {
+    let explained = || {
+        policy
+            .explain(ticket, engineer, now)
+            .ok()
+            .and_then(|x| x.rules.into_iter().find(|v| v.rule == rule))
+            .and_then(|v| v.counterfactual)
+    };
+    match Constraint::from_rule(rule) {
+        Some(Constraint::Reach) => Violation::Reach {
             distance_km: km,
-            max_travel_km: config.max_travel_km,
+            max_travel_km: policy.reach_km().unwrap_or(f64::INFINITY),
         },
-        Constraint::Skill => Violation::Skill {
+        Some(Constraint::Skill) => Violation::Skill {
             skill: ticket.category.clone(),
             level: engineer.skill_level(&ticket.category),
             required: ticket.min_level,
         },
-        Constraint::Shift => Violation::Shift {
+        Some(Constraint::Shift) => Violation::Shift {
             shift: engineer.shift,
         },
-        Constraint::Capacity => Violation::Capacity {
+        Some(Constraint::Capacity) => Violation::Capacity {
             capacity: engineer.capacity,
             open_tickets: engineer.open_tickets,
+        },
+        None | Some(Constraint::Rule) => Violation::Rule {
+            rule: rule.to_string(),
+            counterfactual: explained(),
         },
     }
 }

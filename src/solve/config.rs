@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, ErrorKind};
+use crate::rules::Policy;
 
 /// Which solver assigns tickets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
@@ -103,6 +104,32 @@ impl Config {
     pub fn solver(mut self, solver: SolverKind) -> Config {
         self.solver = solver;
         self
+    }
+
+    /// The default policy with this configuration's numbers: reach [`Config::max_travel_km`], the
+    /// skill at the ticket's level, on shift now, room for one more ticket, and the three
+    /// [`CostWeights`] as `distance`, `busy` and `overqualified` scores. With the default settings
+    /// it is the shipped `examples/policies/default.policy` (without its test).
+    pub fn default_policy(&self) -> Policy {
+        if *self == Config::default() || self.validate().is_err() {
+            return Policy::builtin();
+        }
+        let w = &self.weights;
+        let text = format!(
+            "policy \"default\" version 1\n\
+             require reach: travel <= {}km\n\
+             require skill: engineer.skill(ticket.category) >= ticket.min_level\n\
+             require on_shift: engineer.on_shift(now())\n\
+             limit capacity: engineer.open_tickets + assigned <= engineer.capacity\n\
+             penalize distance {} per km: travel\n\
+             penalize busy {} per ticket: min(engineer.open_tickets, 100)\n\
+             penalize overqualified {} per level: engineer.skill(ticket.category) - ticket.min_level\n",
+            self.max_travel_km,
+            w.travel_per_km,
+            w.load_per_open_ticket,
+            w.overqualification_per_level
+        );
+        Policy::parse("default.policy", &text).unwrap_or_else(|_| Policy::builtin())
     }
 
     /// Checks that every number is finite and non-negative, and that tickets may have candidates.

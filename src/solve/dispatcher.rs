@@ -7,7 +7,8 @@ use chrono::{DateTime, Utc};
 use rayon::prelude::*;
 
 use super::candidates::{
-    self, Candidate, CostBreakdown, Mask, Ranking, Rejection, Screening, UNITS_PER_POINT, units,
+    self, Candidate, Constraint, CostBreakdown, Ranking, Rejection, Screener, Screening,
+    UNITS_PER_POINT, units,
 };
 use super::config::{Config, SolverKind};
 use super::plan::{Assignment, Plan, PlanStats, Reason, StageTimings, Unassigned};
@@ -16,12 +17,20 @@ use crate::error::{Error, ErrorKind};
 use crate::fleet::Fleet;
 use crate::geo::Neighbor;
 use crate::model::{Priority, Ticket, validate_tickets};
+use crate::rules::{LimitMeasure, Policy, ScreenScratch};
 
-/// Decides which engineer takes which ticket. Immutable and `Send + Sync`: one dispatcher serves any
-/// number of runs, from any number of threads.
-#[derive(Debug, Clone, Default)]
+/// Decides which engineer takes which ticket, by a routing [`Policy`]. Immutable and `Send + Sync`:
+/// one dispatcher serves any number of runs, from any number of threads.
+#[derive(Debug, Clone)]
 pub struct Dispatcher {
     config: Config,
+    policy: Policy,
+}
+
+impl Default for Dispatcher {
+    fn default() -> Dispatcher {
+        Dispatcher::new(Config::default())
+    }
 }
 
 /// The candidates of one ticket in a run.
@@ -32,6 +41,8 @@ struct TicketCandidates {
     /// Integer arc cost of each, same order.
     cost: Vec<i64>,
     screening: Screening,
+    /// Priority after the policy's triage.
+    priority: Priority,
 }
 
 /// The candidate stage's output for a whole run: the sparse assignment model and what it came from.
@@ -101,14 +112,27 @@ fn penalties(max_arc: i64, max_load: i64) -> Result<([i64; 4], i64), Error> {
 }
 
 impl Dispatcher {
-    /// A dispatcher with these settings.
+    /// A dispatcher with these settings and the default policy written from them
+    /// ([`Config::default_policy`]).
     pub fn new(config: Config) -> Dispatcher {
-        Dispatcher { config }
+        let policy = config.default_policy();
+        Dispatcher { config, policy }
+    }
+
+    /// A dispatcher that runs `policy`. The policy decides reach, rules and costs; the settings
+    /// still give the candidate list size, load balancing and the solver.
+    pub fn with_policy(config: Config, policy: Policy) -> Dispatcher {
+        Dispatcher { config, policy }
     }
 
     /// The settings.
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// The routing policy.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
     }
 
     /// Finds and costs every ticket's candidates and builds the assignment model: stages 1–2 of a run.
@@ -136,44 +160,59 @@ impl Dispatcher {
         tickets: &[Ticket],
         now: DateTime<Utc>,
     ) -> Result<CandidateSet, Error> {
-        let mask = Mask::new(fleet, now);
         let config = &self.config;
-        // No engineer can take more tickets than the run has: this bounds the model (and the load
-        // cost lists) whatever capacity an engineer declares.
-        let room = |e: &crate::model::Engineer| {
-            e.remaining_capacity()
-                .min(u32::try_from(tickets.len()).unwrap_or(u32::MAX))
-        };
-        let one = |ticket: &Ticket| {
-            let (eligible, screening) = candidates::screen(fleet, &mask, config, ticket, None);
-            let cost = eligible
-                .iter()
-                .map(|n| {
-                    let engineer = &fleet.engineers()[n.index as usize];
-                    units(
-                        CostBreakdown::new(&config.weights, engineer, ticket, n.distance_km).total,
-                    )
-                })
-                .collect();
-            TicketCandidates {
-                eligible,
-                cost,
-                screening,
+        let policy = &self.policy;
+        if let Some(l) = policy
+            .limits()
+            .into_iter()
+            .find(|l| l.team.is_some() || l.measure == LimitMeasure::Hours)
+        {
+            return Err(ErrorKind::UnsupportedLimit {
+                limit: l.name,
+                reason:
+                    "team and hour limits are side constraints the network solver cannot express"
+                        .into(),
             }
+            .into());
+        }
+        let screener = Screener::new(fleet, policy, now, tickets.len())?;
+        // Costs are shifted by the policy's floor so that no arc is negative; every assignment
+        // shifts by the same amount.
+        let floor = policy.cost_floor();
+        let one = |scratch: &mut ScreenScratch, ticket: &Ticket| {
+            let s = screener.screen(ticket, config.max_candidates, scratch, None)?;
+            let cost = s.cost.iter().map(|&c| units(c - floor)).collect();
+            Ok(TicketCandidates {
+                eligible: s.eligible,
+                cost,
+                screening: s.screening,
+                priority: s.priority,
+            })
         };
         #[cfg(feature = "parallel")]
-        let per_ticket: Vec<TicketCandidates> = tickets.par_iter().map(one).collect();
+        let per_ticket: Vec<TicketCandidates> = tickets
+            .par_iter()
+            .map_init(ScreenScratch::default, one)
+            .collect::<Result<_, Error>>()?;
         #[cfg(not(feature = "parallel"))]
-        let per_ticket: Vec<TicketCandidates> = tickets.iter().map(one).collect();
+        let per_ticket: Vec<TicketCandidates> = {
+            let mut scratch = ScreenScratch::default();
+            tickets
+                .iter()
+                .map(|t| one(&mut scratch, t))
+                .collect::<Result<_, Error>>()?
+        };
+        let room = |e: usize| screener.room_of(e as u32);
 
         let load_marginal: Vec<Vec<i64>> = match config.load_balancing_per_ticket {
             None => Vec::new(),
             Some(w) => fleet
                 .engineers()
                 .iter()
-                .map(|e| {
+                .enumerate()
+                .map(|(i, e)| {
                     let open = f64::from(e.open_tickets.max(0));
-                    (0..room(e))
+                    (0..room(i))
                         .map(|k| units(w * (open + f64::from(k))))
                         .collect()
                 })
@@ -202,14 +241,15 @@ impl Dispatcher {
             );
             arcs[start..].sort_unstable_by_key(|a| (a.2, a.1));
         }
-        let capacity = fleet.engineers().iter().map(room).collect();
+        let capacity = (0..fleet.len()).map(room).collect();
         let penalty = tickets
             .iter()
-            .map(|t| {
+            .zip(&per_ticket)
+            .map(|(t, c)| {
                 if t.pinned_engineer.is_some() {
                     pinned
                 } else {
-                    levels[t.priority.index()]
+                    levels[c.priority.index()]
                 }
             })
             .collect();
@@ -278,7 +318,7 @@ impl Dispatcher {
         timings.solve = clock.elapsed();
 
         let clock = Instant::now();
-        let (assignments, unassigned) = self.assemble(fleet, tickets, &set, &solution);
+        let (assignments, unassigned) = self.assemble(fleet, tickets, &set, &solution, now)?;
         let mut screening = Screening::default();
         for c in &set.per_ticket {
             screening.add(&c.screening);
@@ -286,6 +326,8 @@ impl Dispatcher {
         timings.assemble = clock.elapsed();
 
         let stats = PlanStats {
+            policy: self.policy.name().to_string(),
+            policy_version: self.policy.version(),
             solver,
             fallback,
             objective: solution.objective,
@@ -326,8 +368,10 @@ impl Dispatcher {
         tickets: &[Ticket],
         set: &CandidateSet,
         solution: &NetworkSolution,
-    ) -> (Vec<Assignment>, Vec<Unassigned>) {
+        now: DateTime<Utc>,
+    ) -> Result<(Vec<Assignment>, Vec<Unassigned>), Error> {
         let engineers = fleet.engineers();
+        let screener = Screener::new(fleet, &self.policy, now, tickets.len())?;
         let mut load = vec![0u32; engineers.len()];
         // The most urgent priority each engineer took in this run, for the reasons below.
         let mut best_taken: Vec<Option<Priority>> = vec![None; engineers.len()];
@@ -335,8 +379,9 @@ impl Dispatcher {
         for (t, e) in solution.assignment.iter().enumerate() {
             if let Some(e) = *e {
                 taken[e as usize] += 1;
+                let p = set.per_ticket[t].priority;
                 let slot = &mut best_taken[e as usize];
-                *slot = Some(slot.map_or(tickets[t].priority, |p| p.min(tickets[t].priority)));
+                *slot = Some(slot.map_or(p, |q| q.min(p)));
             }
         }
         let mut assignments = Vec::with_capacity(solution.assigned());
@@ -355,13 +400,13 @@ impl Dispatcher {
                     let k = load[e as usize] as usize;
                     load[e as usize] += 1;
                     let balance = set.load_marginal.get(e as usize).map_or(0, |m| m[k]);
-                    let cost =
-                        CostBreakdown::new(&self.config.weights, engineer, ticket, distance_km)
-                            .with_load_balance(balance as f64 / UNITS_PER_POINT);
+                    let terms = screener.terms(ticket, e, distance_km)?;
+                    let cost = CostBreakdown::from_terms(&terms)
+                        .with_load_balance(balance as f64 / UNITS_PER_POINT);
                     assignments.push(Assignment {
                         ticket: ticket.id.clone(),
                         engineer: engineer.id.clone(),
-                        priority: ticket.priority,
+                        priority: cand.priority,
                         distance_km,
                         cost,
                         candidate_rank: rank as u32,
@@ -375,13 +420,13 @@ impl Dispatcher {
                     let reason = self.reason(fleet, ticket, cand, &set.network, &taken, t);
                     unassigned.push(Unassigned {
                         ticket: ticket.id.clone(),
-                        priority: ticket.priority,
+                        priority: cand.priority,
                         reason,
                     });
                 }
             }
         }
-        (assignments, unassigned)
+        Ok((assignments, unassigned))
     }
 
     /// Why ticket `t` was left out, from what the run did.
@@ -395,18 +440,19 @@ impl Dispatcher {
         t: usize,
     ) -> Reason {
         if cand.eligible.is_empty() {
-            return match cand.screening.last_removed_by() {
-                Some(candidates::Constraint::Reach) | None => Reason::NoEngineerInReach {
-                    max_travel_km: self.config.max_travel_km,
+            return match cand.screening.last_rule() {
+                Some("reach") | None => Reason::NoEngineerInReach {
+                    max_travel_km: self.policy.reach_km().unwrap_or(f64::INFINITY),
                     nearest_km: fleet
                         .index()
                         .nearest(ticket.location, 1)
                         .first()
                         .map(|n| n.distance_km),
                 },
-                Some(constraint) => Reason::NoEligibleEngineer {
-                    constraint,
-                    screening: cand.screening,
+                Some(rule) => Reason::NoEligibleEngineer {
+                    constraint: Constraint::from_rule(rule).unwrap_or(Constraint::Rule),
+                    rule: rule.to_string(),
+                    screening: cand.screening.clone(),
                 },
             };
         }
@@ -415,7 +461,7 @@ impl Dispatcher {
             let took_higher_priority = cand
                 .eligible
                 .iter()
-                .filter(|n| taken.best[n.index as usize].is_some_and(|p| p < ticket.priority))
+                .filter(|n| taken.best[n.index as usize].is_some_and(|p| p < cand.priority))
                 .count() as u32;
             Reason::CandidatesFull {
                 candidates: cand.eligible.len() as u32,
@@ -445,29 +491,44 @@ impl Dispatcher {
     ) -> Result<Ranking, Error> {
         self.config.validate()?;
         validate_tickets(std::slice::from_ref(ticket), |id| fleet.get(id).is_some())?;
-        let mask = Mask::lazy(now);
+        // Only the engineers near the ticket are prepared: no per-run work.
+        let near: Vec<u32> = match (&ticket.pinned_engineer, self.policy.reach_km()) {
+            (Some(p), _) => fleet.position(p).into_iter().collect(),
+            (None, Some(km)) => fleet
+                .index()
+                .within(ticket.location, km)
+                .into_iter()
+                .map(|n| n.index)
+                .collect(),
+            (None, None) => (0..fleet.len() as u32).collect(),
+        };
+        let screener = Screener::subset(fleet, &self.policy, now, near)?;
         let mut rejected = Vec::new();
-        let (eligible, _) =
-            candidates::screen(fleet, &mask, &self.config, ticket, Some(&mut rejected));
+        let mut scratch = ScreenScratch::default();
+        let screened = screener.screen(
+            ticket,
+            self.config.max_candidates,
+            &mut scratch,
+            Some(&mut rejected),
+        )?;
         let engineers = fleet.engineers();
-        let mut eligible: Vec<Candidate> = eligible
-            .iter()
-            .map(|n| {
-                let engineer = &engineers[n.index as usize];
-                Candidate {
-                    engineer: engineer.id.clone(),
-                    distance_km: n.distance_km,
-                    cost: CostBreakdown::new(&self.config.weights, engineer, ticket, n.distance_km),
-                }
-            })
-            .collect();
+        let mut eligible: Vec<Candidate> = Vec::with_capacity(screened.eligible.len());
+        for n in &screened.eligible {
+            let engineer = &engineers[n.index as usize];
+            let terms = screener.terms(ticket, n.index, n.distance_km)?;
+            eligible.push(Candidate {
+                engineer: engineer.id.clone(),
+                distance_km: n.distance_km,
+                cost: CostBreakdown::from_terms(&terms),
+            });
+        }
         // Sorted by (cost, distance, id); the candidates arrive sorted by (distance, id) and the sort
         // is stable, so equal costs keep that order.
         eligible.sort_by(|a, b| a.cost.total.total_cmp(&b.cost.total));
         candidates::sort_pairs(&mut rejected);
         let rejected = rejected
             .into_iter()
-            .map(|(n, c)| {
+            .map(|(n, r)| {
                 let engineer = &engineers[n.index as usize];
                 Rejection {
                     engineer: engineer.id.clone(),
@@ -475,9 +536,10 @@ impl Dispatcher {
                     violation: candidates::violation(
                         engineer,
                         ticket,
-                        c,
-                        &self.config,
+                        &screener.rule_names[r],
                         n.distance_km,
+                        &self.policy,
+                        now,
                     ),
                 }
             })

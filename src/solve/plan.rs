@@ -42,8 +42,11 @@ pub enum Reason {
     /// `skill` means no one in reach has the skill; `capacity` that every capable engineer was full
     /// before the run started.
     NoEligibleEngineer {
-        /// The constraint that removed the last engineer in reach.
+        /// The constraint that removed the last engineer in reach ([`Constraint::Rule`] for a
+        /// policy rule that is not a built-in one).
         constraint: Constraint,
+        /// The policy rule that removed the last engineer in reach.
+        rule: String,
         /// Counts per constraint.
         screening: Screening,
     },
@@ -101,6 +104,10 @@ impl StageTimings {
 /// Figures about a run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PlanStats {
+    /// The name of the policy the plan was made with.
+    pub policy: String,
+    /// Its version.
+    pub policy_version: u32,
     /// The solver that produced the assignment.
     pub solver: SolverKind,
     /// The solver used instead, with the reason, when the requested one failed.
