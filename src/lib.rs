@@ -6,6 +6,7 @@ mod error;
 mod fleet;
 pub mod geo;
 pub mod model;
+pub mod sim;
 pub mod solve;
 
 pub use error::{Entity, Error, ErrorKind};
