@@ -143,7 +143,7 @@ pub fn chart(path: &str, title: &str, reports: &[(SimReport, f64)]) -> Result<()
         .unwrap_or(1)
         .max(1) as f64;
     let mut backlog = ChartBuilder::on(&left)
-        .caption("Open tickets over the day", ("sans-serif", 18))
+        .caption("Open tickets over time", ("sans-serif", 18))
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(56)
