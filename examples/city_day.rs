@@ -5,7 +5,7 @@
 //! cargo run --release --example city_day -- --tickets 20000 --engineers 500 --policy optimiser
 //! cargo run --release --example city_day -- --json target/city_day.json --svg target/city_day.svg
 //! ```
-//! Generates the day with [`generate`] (default 1,500 tickets, 70 engineers, seed 1), runs round-robin,
+//! Generates the day with [`generate`] (default 600 tickets, 100 engineers, seed 1), runs round-robin,
 //! nearest available, least loaded, greedy and the optimiser with a progress bar, prints the KPI table
 //! (Markdown) and how the optimiser compares with round-robin and nearest available, and writes the
 //! JSON reports and an SVG chart (open tickets over the day, SLA attainment per policy).
@@ -21,7 +21,7 @@ use dispatchkit::sim::{SimConfig, Trigger};
 
 const USAGE: &str = "usage: city_day [--tickets N] [--engineers M] [--seed S] [--every MIN | --on-event]\n                \
      [--policy NAME] [--json FILE] [--svg FILE]\n       \
-     defaults: 1500 tickets, 70 engineers, seed 1, every 5 minutes, all policies, --svg target/city_day.svg";
+     defaults: 600 tickets, 100 engineers, seed 1, every 5 minutes, all policies, --svg target/city_day.svg";
 
 struct Args {
     tickets: usize,
@@ -40,8 +40,8 @@ fn parse_args() -> Result<Args, String> {
             .map_err(|_| format!("{flag}: `{v}` is not valid\n{USAGE}"))
     }
     let mut a = Args {
-        tickets: 1_500,
-        engineers: 70,
+        tickets: 600,
+        engineers: 100,
         seed: 1,
         trigger: Trigger::Every { minutes: 5 },
         policy: None,

@@ -347,9 +347,26 @@ impl Policy for DispatcherPolicy {
         let escalate = self
             .escalate_within_min
             .map(|m| view.now + Duration::minutes(i64::from(m)));
+        // Only engineers with room can take a ticket, so the others are left out of the fleet:
+        // the plan is the same, and the cycle costs what the free engineers cost, not the roster.
+        let engineers: Vec<Engineer> = view
+            .engineers
+            .iter()
+            .filter(|v| v.room() > 0)
+            .map(|v| {
+                let mut e = v.engineer.clone();
+                e.location = v.position;
+                e.open_tickets = i32::try_from(v.held).unwrap_or(i32::MAX);
+                e
+            })
+            .collect();
+        let present =
+            |id: &crate::model::EngineerId| engineers.binary_search_by(|e| e.id.cmp(id)).is_ok();
         let batch: Vec<Ticket> = view
             .pending
             .iter()
+            // A ticket pinned to an engineer without room waits for that engineer.
+            .filter(|t| t.pinned_engineer.as_ref().is_none_or(present))
             .take(limit)
             .map(|&t| {
                 let mut t = t.clone();
@@ -358,21 +375,13 @@ impl Policy for DispatcherPolicy {
                 {
                     t.priority = Priority::P1;
                 }
-                t
-            })
-            .collect();
-        let engineers: Vec<Engineer> = view
-            .engineers
-            .iter()
-            .map(|v| {
-                let mut e = v.engineer.clone();
-                e.location = v.position;
-                e.open_tickets = i32::try_from(v.held).unwrap_or(i32::MAX);
-                if !v.on_shift {
-                    // Off shift in the simulator (e.g. after shift end while finishing overtime).
-                    e.capacity = e.open_tickets;
+                // The customer's last engineer may be busy or off shift: not in this fleet.
+                if let Some(c) = t.customer.as_mut()
+                    && c.last_engineer.as_ref().is_some_and(|e| !present(e))
+                {
+                    c.last_engineer = None;
                 }
-                e
+                t
             })
             .collect();
         let fleet = Fleet::new(engineers)?;
