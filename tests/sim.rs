@@ -443,3 +443,75 @@ proptest! {
         }
     }
 }
+
+/// A random dispatch view: engineers at random places with random room, skills and shifts, and
+/// waiting tickets, all within a few km.
+fn random_view_parts(
+    engineers: &[(f64, u8, u32, bool)],
+    tickets: &[(f64, u8)],
+) -> (Vec<Engineer>, Vec<Ticket>) {
+    let es = engineers
+        .iter()
+        .enumerate()
+        .map(|(i, &(km, level, capacity, _))| {
+            Engineer::new(format!("E-{i:02}"), at(km), capacity as i32).with_skill("network", level)
+        })
+        .collect();
+    let ts = tickets
+        .iter()
+        .enumerate()
+        .map(|(i, &(km, level))| ticket(&format!("T-{i:02}"), km, 0, 30).with_min_level(level))
+        .collect();
+    (es, ts)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Every built-in policy only makes valid decisions, and leaves no waiting ticket out while a
+    /// qualified engineer still has room after its decisions (with few engineers, so the
+    /// dispatcher's candidate list holds them all).
+    #[test]
+    fn policies_fill_every_slot_they_can(
+        engineers in prop::collection::vec((0.0f64..20.0, 0u8..=5, 0u32..3, any::<bool>()), 0..8),
+        tickets in prop::collection::vec((0.0f64..20.0, 0u8..=4), 0..14),
+        held in prop::collection::vec(0u32..2, 8),
+    ) {
+        let (es, ts) = random_view_parts(&engineers, &tickets);
+        let pending: Vec<&Ticket> = ts.iter().collect();
+        let views: Vec<_> = es
+            .iter()
+            .enumerate()
+            .map(|(i, e)| dispatchkit::sim::EngineerView {
+                engineer: e,
+                position: e.location,
+                free_at: day(),
+                held: held[i].min(engineers[i].2),
+                visits: 0,
+                on_shift: engineers[i].3,
+            })
+            .collect();
+        let view = DispatchView {
+            now: day(),
+            pending: &pending,
+            engineers: &views,
+            travel: dispatchkit::sim::TravelModel { speed_kmh: 30.0, road_factor: 1.3 },
+        };
+        for mut policy in all_policies() {
+            let decisions = policy.decide(&view).unwrap();
+            let mut room: Vec<u32> = views.iter().map(|v| v.room()).collect();
+            let mut given = vec![false; pending.len()];
+            for d in &decisions {
+                prop_assert!(!given[d.ticket], "{}: ticket twice", policy.name());
+                given[d.ticket] = true;
+                prop_assert!(room[d.engineer] > 0, "{}: no room", policy.name());
+                prop_assert!(views[d.engineer].qualified(pending[d.ticket]));
+                room[d.engineer] -= 1;
+            }
+            for (t, ticket) in pending.iter().enumerate() {
+                let could = views.iter().enumerate().any(|(e, v)| room[e] > 0 && v.qualified(ticket));
+                prop_assert!(given[t] || !could, "{}: {} left out", policy.name(), ticket.id);
+            }
+        }
+    }
+}

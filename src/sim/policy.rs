@@ -1,6 +1,6 @@
 //! Dispatch policies: who decides, at each cycle, which waiting ticket goes to which engineer.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -123,7 +123,13 @@ pub struct Decision {
 ///         Ok(out)
 ///     }
 /// }
-/// # let _ = FirstFit;
+///
+/// use dispatchkit::sim::{SimConfig, generate::{CityParams, generate}, simulate};
+/// let scenario = generate(&CityParams::new(1, 50, 10));
+/// let report = simulate(&scenario, &SimConfig::default(), &mut FirstFit)?;
+/// assert_eq!(report.policy, "first fit");
+/// assert!(report.kpis.resolved > 0);
+/// # Ok::<(), dispatchkit::Error>(())
 /// ```
 pub trait Policy: Send {
     /// The name shown in reports.
@@ -274,8 +280,9 @@ impl Policy for LeastLoaded {
 /// the queue). Two knobs make the batch time-aware without changing the dispatcher:
 /// - **escalation**: a ticket whose SLA is due within `escalate_within_min` minutes (or overdue) is
 ///   planned as P1, so that it wins over less urgent ones when engineers are short;
-/// - **batch limit**: only the `batch_per_slot × free slots` most urgent tickets are planned, which
-///   bounds the work per cycle when a backlog builds up.
+/// - **batch limit**: only the `batch_per_slot × free slots` most urgent tickets that some free
+///   engineer is qualified for are planned, which bounds the work per cycle when a backlog builds
+///   up.
 #[derive(Debug, Clone)]
 pub struct DispatcherPolicy {
     name: String,
@@ -362,13 +369,30 @@ impl Policy for DispatcherPolicy {
             .collect();
         let present =
             |id: &crate::model::EngineerId| engineers.binary_search_by(|e| e.id.cmp(id)).is_ok();
-        let batch: Vec<Ticket> = view
+        // The best level among the free engineers, per skill: a ticket no free engineer is
+        // qualified for would only take a place in the batch.
+        let mut best_level: BTreeMap<&str, u8> = BTreeMap::new();
+        for e in &engineers {
+            for (skill, &level) in &e.skills {
+                let best = best_level.entry(skill.as_str()).or_insert(0);
+                *best = (*best).max(level);
+            }
+        }
+        // (position in the view's waiting list, the ticket as planned)
+        let (positions, batch): (Vec<usize>, Vec<Ticket>) = view
             .pending
             .iter()
+            .enumerate()
+            .filter(|(_, t)| {
+                t.min_level == 0
+                    || best_level
+                        .get(t.category.as_str())
+                        .is_some_and(|&l| l >= t.min_level)
+            })
             // A ticket pinned to an engineer without room waits for that engineer.
-            .filter(|t| t.pinned_engineer.as_ref().is_none_or(present))
+            .filter(|(_, t)| t.pinned_engineer.as_ref().is_none_or(present))
             .take(limit)
-            .map(|&t| {
+            .map(|(i, &t)| {
                 let mut t = t.clone();
                 if let (Some(due), Some(limit)) = (t.sla_due, escalate)
                     && due <= limit
@@ -381,9 +405,9 @@ impl Policy for DispatcherPolicy {
                 {
                     c.last_engineer = None;
                 }
-                t
+                (i, t)
             })
-            .collect();
+            .unzip();
         let fleet = Fleet::new(engineers)?;
         let plan = self.dispatcher.plan(&fleet, &batch, view.now)?;
         let ticket_index: HashMap<&str, usize> = batch
@@ -400,7 +424,7 @@ impl Policy for DispatcherPolicy {
                     .binary_search_by(|v| v.engineer.id.cmp(&a.engineer))
                     .expect("the plan names an engineer of the view");
                 Decision {
-                    ticket: ticket_index[a.ticket.as_str()],
+                    ticket: positions[ticket_index[a.ticket.as_str()]],
                     engineer,
                 }
             })
