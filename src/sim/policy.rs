@@ -394,16 +394,14 @@ impl Policy for DispatcherPolicy {
             .take(limit)
             .map(|(i, &t)| {
                 let mut t = t.clone();
-                if let (Some(due), Some(limit)) = (t.sla_due, escalate)
-                    && due <= limit
-                {
+                if t.sla_due.zip(escalate).is_some_and(|(due, by)| due <= by) {
                     t.priority = Priority::P1;
                 }
                 // The customer's last engineer may be busy or off shift: not in this fleet.
-                if let Some(c) = t.customer.as_mut()
-                    && c.last_engineer.as_ref().is_some_and(|e| !present(e))
-                {
-                    c.last_engineer = None;
+                if let Some(c) = t.customer.as_mut() {
+                    if c.last_engineer.as_ref().is_some_and(|e| !present(e)) {
+                        c.last_engineer = None;
+                    }
                 }
                 (i, t)
             })
