@@ -145,6 +145,12 @@ fn shift_end_returns_queued_tickets() {
     assert_eq!(r.events.shift_ends, 1);
     // 100 minutes busy over a one-hour shift.
     assert!((r.kpis.utilisation_pct - 100.0 * 100.0 / 60.0).abs() < 1e-9);
+    // Hour by hour: busy all of the shift's hour; nobody on shift afterwards.
+    assert_eq!(r.hourly[0].utilisation_pct, Some(100.0));
+    assert_eq!(r.hourly[1].utilisation_pct, None);
+    assert_eq!((r.hourly[0].created, r.hourly[0].resolved), (3, 1));
+    assert_eq!(r.hourly[1].resolved, 1);
+    assert_eq!(r.hourly[0].open_at_end, 2);
 }
 
 #[test]
