@@ -521,3 +521,81 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// The optimiser policy plans only the engineers with room; its decisions must cost exactly
+    /// what the dispatcher's optimum over the whole roster costs (full and off-shift engineers
+    /// included, with no room), with as many tickets of each priority assigned.
+    #[test]
+    fn optimiser_policy_matches_the_whole_roster_optimum(
+        engineers in prop::collection::vec((0.0f64..20.0, 0u8..=5, 0u32..3, any::<bool>()), 1..8),
+        tickets in prop::collection::vec((0.0f64..20.0, 0u8..=4, 0usize..4), 0..14),
+        held in prop::collection::vec(0u32..2, 8),
+    ) {
+        let plain: Vec<(f64, u8)> = tickets.iter().map(|t| (t.0, t.1)).collect();
+        let (es, mut ts) = random_view_parts(&engineers, &plain);
+        for (t, spec) in ts.iter_mut().zip(&tickets) {
+            t.priority = dispatchkit::Priority::ALL[spec.2];
+        }
+        let pending: Vec<&Ticket> = ts.iter().collect();
+        let views: Vec<_> = es
+            .iter()
+            .enumerate()
+            .map(|(i, e)| dispatchkit::sim::EngineerView {
+                engineer: e,
+                position: e.location,
+                free_at: day(),
+                held: held[i].min(engineers[i].2),
+                visits: 0,
+                on_shift: engineers[i].3,
+            })
+            .collect();
+        let view = DispatchView {
+            now: day(),
+            pending: &pending,
+            engineers: &views,
+            travel: dispatchkit::sim::TravelModel { speed_kmh: 30.0, road_factor: 1.3 },
+        };
+        let mut policy = DispatcherPolicy::optimiser().batch_per_slot(None);
+        let decisions = policy.decide(&view).unwrap();
+
+        // The whole roster: engineers without room (full or off shift) stay in, at capacity.
+        let roster: Vec<Engineer> = views
+            .iter()
+            .map(|v| {
+                let mut e = v.engineer.clone();
+                e.open_tickets = v.held as i32;
+                if v.room() == 0 {
+                    e.capacity = e.open_tickets;
+                }
+                e
+            })
+            .collect();
+        let fleet = dispatchkit::Fleet::new(roster).unwrap();
+        let dispatcher = dispatchkit::Dispatcher::new(dispatchkit::Config::default());
+        let full = dispatcher.plan(&fleet, &ts, day()).unwrap();
+
+        let mut cost = 0.0;
+        let mut per_priority = [0usize; 4];
+        for d in &decisions {
+            let ticket = pending[d.ticket];
+            let ranking = dispatcher.candidates(&fleet, ticket, day()).unwrap();
+            let c = ranking
+                .eligible
+                .iter()
+                .find(|c| c.engineer == views[d.engineer].engineer.id)
+                .expect("the engineer is a candidate");
+            cost += c.cost.total;
+            per_priority[ticket.priority.index()] += 1;
+        }
+        let mut want = [0usize; 4];
+        for a in full.assignments() {
+            want[a.priority.index()] += 1;
+        }
+        let want_cost: f64 = full.assignments().iter().map(|a| a.cost.total).sum();
+        prop_assert_eq!(per_priority, want);
+        prop_assert!((cost - want_cost).abs() < 0.01, "{} vs {}", cost, want_cost);
+    }
+}
