@@ -18,6 +18,7 @@
 //! - **Customers**: a pool of `tickets / 3` customers, each with a tier (5 % VIP, 15 % gold); with
 //!   probability [`CityParams::history_pct`] % the customer was served before by a qualified
 //!   engineer (`last_engineer`).
+//! - Each ticket carries its district in the `district` attribute (for rules and reports).
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use rand_chacha::ChaCha8Rng;
@@ -314,8 +315,7 @@ mod tests {
                 Some(t.created_at + Duration::hours(hours.into()))
             );
         }
-        // Every category has some engineer able to take its hardest tickets? Not guaranteed, but
-        // every category has engineers.
+        // The first skill cycles through the categories, so each has engineers.
         for c in &p.categories {
             assert!(s.engineers.iter().any(|e| e.skill_level(&c.name) > 0));
         }
