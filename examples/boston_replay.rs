@@ -10,6 +10,7 @@
 //! neighbourhoods, 3 days to clear the backlog), runs round-robin, nearest available, least loaded,
 //! greedy and the optimiser with a progress bar, prints the KPI table and the optimiser's verdict,
 //! and writes the SVG chart (default `target/boston_replay.svg`) and, with `--json`, the reports.
+//! `--calendar` replays the real open times over the real five months instead (try `--crew 6`).
 #![forbid(unsafe_code)]
 
 #[path = "common/boston.rs"]
@@ -22,8 +23,9 @@ use std::process::ExitCode;
 use dispatchkit::sim::{SimConfig, Trigger};
 
 const USAGE: &str = "usage: boston_replay [--crew N] [--days D] [--seed S] [--every MIN | --on-event]\n                     \
-     [--policy NAME] [--json FILE] [--svg FILE]\n       \
-     defaults: 80 crew a day, 3 days, seed 1, every 5 minutes, all policies, --svg target/boston_replay.svg";
+     [--calendar] [--policy NAME] [--json FILE] [--svg FILE]\n       \
+     defaults: 80 crew a day, 3 days, seed 1, every 5 minutes, all policies, --svg target/boston_replay.svg\n       \
+     --calendar: real open times over the real five months (then --days are added after the last)";
 
 fn main() -> ExitCode {
     let mut params = boston::ReplayParams::default();
@@ -61,6 +63,10 @@ fn main() -> ExitCode {
             }),
             "--on-event" => {
                 trigger = Trigger::OnEvent;
+                Ok(())
+            }
+            "--calendar" => {
+                params.calendar = true;
                 Ok(())
             }
             "--policy" => value().map(|v| policy = Some(v)),
@@ -116,8 +122,13 @@ fn main() -> ExitCode {
         println!("wrote {path}");
     }
     let title = format!(
-        "Boston replay: {} requests in one day, {} crew a day",
+        "Boston replay: {} requests {}, {} crew a day",
         scenario.tickets.len(),
+        if params.calendar {
+            "at their real times"
+        } else {
+            "in one day"
+        },
         params.crew
     );
     if let Err(e) = sim_report::chart(&svg, &title, &reports) {

@@ -21,6 +21,9 @@
 //!   (requests peak 03–14). Each person appears once per day as `E-017/d1`, `E-017/d2`, ...; each
 //!   may hold 2 tickets at once.
 //! - Requests without a position (2 of 2,424) are left out and counted.
+//! - With [`ReplayParams::calendar`] the requests keep their real open times instead (the file's
+//!   clock read as UTC) over the real five months, plus [`ReplayParams::days`] days to finish; the
+//!   crew works every day of that period.
 #![allow(dead_code)]
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
@@ -161,6 +164,9 @@ pub struct ReplayParams {
     pub seed: u64,
     /// The replayed day.
     pub day: NaiveDate,
+    /// Replay the real calendar instead: every request at its real open time, the period from the
+    /// first request's day to [`ReplayParams::days`] days after the last one's.
+    pub calendar: bool,
 }
 
 impl Default for ReplayParams {
@@ -171,6 +177,7 @@ impl Default for ReplayParams {
             days: 3,
             seed: 1,
             day: NaiveDate::from_ymd_opt(2025, 3, 5).unwrap(),
+            calendar: false,
         }
     }
 }
@@ -196,13 +203,30 @@ pub fn scenario(
     districts: &Districts,
     p: ReplayParams,
 ) -> Result<Scenario, String> {
-    let start: DateTime<Utc> = p.day.and_hms_opt(0, 0, 0).unwrap().and_utc();
+    let opens: Vec<NaiveDateTime> = requests
+        .iter()
+        .map(|r| {
+            parse_time(&r.open_dt)
+                .ok_or_else(|| format!("case {}: bad open_dt `{}`", r.case_enquiry_id, r.open_dt))
+        })
+        .collect::<Result<_, _>>()?;
+    let midnight = |t: NaiveDateTime| t.date().and_hms_opt(0, 0, 0).unwrap();
+    let (start, days): (DateTime<Utc>, u32) =
+        match (p.calendar, opens.iter().min(), opens.iter().max()) {
+            (true, Some(&first), Some(&last)) => {
+                let span = (midnight(last) - midnight(first)).num_days() as u32 + 1;
+                (midnight(first).and_utc(), span + p.days)
+            }
+            _ => (p.day.and_hms_opt(0, 0, 0).unwrap().and_utc(), p.days),
+        };
     let mut per_district = vec![0usize; districts.names.len()];
     let mut tickets = Vec::with_capacity(requests.len());
-    for r in requests {
-        let open = parse_time(&r.open_dt)
-            .ok_or_else(|| format!("case {}: bad open_dt `{}`", r.case_enquiry_id, r.open_dt))?;
-        let created = start + (open - open.date().and_hms_opt(0, 0, 0).unwrap());
+    for (r, &open) in requests.iter().zip(&opens) {
+        let created = if p.calendar {
+            open.and_utc()
+        } else {
+            start + (open - midnight(open))
+        };
         let location = LatLon::new(r.latitude.unwrap(), r.longitude.unwrap());
         let (category, duration, level, fixed) = work(&r.kind);
         let window = parse_time(&r.sla_target_dt).map(|sla| (sla - open).max(Duration::zero()));
@@ -246,7 +270,7 @@ pub fn scenario(
         .flat_map(|(d, &n)| std::iter::repeat_n(d, n))
         .collect();
     let mut rng = ChaCha8Rng::seed_from_u64(p.seed);
-    let mut engineers = Vec::with_capacity(p.crew * p.days as usize);
+    let mut engineers = Vec::with_capacity(p.crew * days as usize);
     for (i, &d) in homes.iter().enumerate() {
         let home = districts.sample(d, &mut rng);
         let (primary, secondary) = if i % 10 < 7 {
@@ -256,7 +280,7 @@ pub fn scenario(
         };
         let level = if i % 3 == 0 { 4 } else { 3 };
         let from = [4, 8, 12][i % 3];
-        for day in 0..p.days {
+        for day in 0..days {
             let mut e = Engineer::new(format!("E-{:03}/d{}", i + 1, day + 1), home, 2)
                 .with_skill(primary, level)
                 .with_skill(secondary, 1)
@@ -272,15 +296,24 @@ pub fn scenario(
         }
     }
     Ok(Scenario {
-        name: format!(
-            "Boston {} replay ({} requests, {} crew a day, {} days)",
-            p.day,
-            tickets.len(),
-            p.crew,
-            p.days
-        ),
+        name: if p.calendar {
+            format!(
+                "Boston calendar replay ({} requests, {} crew a day, {} days)",
+                tickets.len(),
+                p.crew,
+                days
+            )
+        } else {
+            format!(
+                "Boston {} replay ({} requests, {} crew a day, {} days)",
+                p.day,
+                tickets.len(),
+                p.crew,
+                days
+            )
+        },
         start,
-        end: start + Duration::days(p.days.into()),
+        end: start + Duration::days(days.into()),
         engineers,
         tickets,
     })
