@@ -444,7 +444,14 @@ impl<'a> Engine<'a> {
 
     fn cycle(&mut self, policy: &mut dyn Policy, now: i64) -> Result<(), Error> {
         self.counts.cycles += 1;
-        if self.waiting.is_empty() {
+        // Nothing to decide without a waiting ticket or an engineer with room (at night, or when
+        // everyone is busy): the policy is not asked.
+        let room = self
+            .crew
+            .iter()
+            .zip(&self.engineers)
+            .any(|(c, e)| c.on_shift(now) && i64::from(c.held()) < i64::from(e.capacity));
+        if self.waiting.is_empty() || !room {
             return Ok(());
         }
         let order: Vec<u32> = self.waiting.iter().map(|k| k.3).collect();

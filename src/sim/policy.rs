@@ -93,7 +93,8 @@ pub struct Decision {
 }
 
 /// A dispatch policy. The simulator calls [`Policy::reset`] once at the start of a run, then
-/// [`Policy::decide`] at every dispatch cycle that has waiting tickets.
+/// [`Policy::decide`] at every dispatch cycle that has waiting tickets and an engineer on shift with
+/// room.
 ///
 /// A policy must be deterministic for the simulation to be: same view, same decisions (break ties
 /// by index, never by hash-map order or the clock).
