@@ -175,6 +175,25 @@ pub enum ErrorKind {
         /// The backend's own words.
         message: String,
     },
+    /// A simulation scenario does not fit together (a ticket created outside the simulated period,
+    /// a period that ends before it starts).
+    InvalidScenario {
+        /// The ticket concerned, if any.
+        ticket: Option<String>,
+        /// What is wrong.
+        problem: &'static str,
+    },
+    /// A simulation policy made a decision the simulator cannot carry out.
+    InvalidDecision {
+        /// The policy's name.
+        policy: String,
+        /// Position of the decision in the policy's answer (0-based).
+        index: usize,
+        /// What is wrong with it.
+        problem: &'static str,
+    },
+    /// A simulation was cancelled by its progress callback.
+    Cancelled,
 }
 
 impl Error {
@@ -332,6 +351,20 @@ impl fmt::Display for Error {
                 "configuration `weights`: costs reach {points} points, too large to solve exactly; lower the weights"
             ),
             ErrorKind::LpSolver { message } => write!(f, "lp backend failed: {message}"),
+            ErrorKind::InvalidScenario {
+                ticket: Some(ticket),
+                problem,
+            } => write!(f, "scenario, ticket {ticket:?}: {problem}"),
+            ErrorKind::InvalidScenario {
+                ticket: None,
+                problem,
+            } => write!(f, "scenario: {problem}"),
+            ErrorKind::InvalidDecision {
+                policy,
+                index,
+                problem,
+            } => write!(f, "policy `{policy}`, decision #{index}: {problem}"),
+            ErrorKind::Cancelled => f.write_str("simulation cancelled"),
         }
     }
 }

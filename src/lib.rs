@@ -7,6 +7,7 @@ mod fleet;
 pub mod geo;
 pub mod model;
 pub mod rules;
+pub mod sim;
 pub mod solve;
 
 pub use error::{Entity, Error, ErrorKind};
