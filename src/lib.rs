@@ -12,7 +12,7 @@ pub use error::{Entity, Error, ErrorKind};
 pub use fleet::Fleet;
 pub use model::{
     AttrValue, Attributes, Customer, Engineer, EngineerId, LatLon, Priority, Shift, Ticket,
-    TicketId, Tier,
+    TicketId, Tier, TimeWindow,
 };
 pub use solve::{
     Assignment, Candidate, CandidateSet, Config, Constraint, CostBreakdown, CostWeights,

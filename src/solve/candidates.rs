@@ -3,7 +3,8 @@
 //! The built-in hard constraints are checked in a fixed order — **reach** (great-circle distance within
 //! [`Config::max_travel_km`], answered by the R-tree), then **skill** (the engineer's level in the
 //! ticket's category at least the ticket's minimum), **shift** (on shift at `now`) and **capacity**
-//! (room for one more ticket). Each rejected engineer is counted against the first constraint it
+//! (room for one more ticket) and **time** (arrival inside the appointment window, finish within the
+//! shift plus overtime; see [`TimeConfig`](super::TimeConfig)). Each rejected engineer is counted against the first constraint it
 //! fails, so when a ticket ends with no candidate, the constraint that removed the last one is known.
 //! Shift and capacity depend on the engineer only and are computed once per run (a mask).
 
@@ -11,6 +12,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::config::{Config, CostWeights};
+use super::time::{self, TimeLimit};
 use crate::fleet::Fleet;
 use crate::geo::Neighbor;
 use crate::model::{Engineer, EngineerId, Shift, Ticket};
@@ -30,12 +32,19 @@ pub enum Constraint {
     Shift,
     /// Has room for another ticket.
     Capacity,
+    /// Can arrive inside the appointment window and finish within its shift (plus overtime), and,
+    /// with hard deadlines, before the SLA is due; see [`TimeConfig`](super::TimeConfig).
+    Time,
 }
 
 impl Constraint {
     /// The filters after reach, in the order they are checked.
-    pub const FILTERS: [Constraint; 3] =
-        [Constraint::Skill, Constraint::Shift, Constraint::Capacity];
+    pub const FILTERS: [Constraint; 4] = [
+        Constraint::Skill,
+        Constraint::Shift,
+        Constraint::Capacity,
+        Constraint::Time,
+    ];
 }
 
 /// What an engineer near a ticket fails, with the numbers that make it fail.
@@ -70,6 +79,11 @@ pub enum Violation {
         /// Tickets already held.
         open_tickets: i32,
     },
+    /// Cannot do the ticket in time.
+    Time {
+        /// The limit it would break.
+        limit: TimeLimit,
+    },
 }
 
 impl Violation {
@@ -80,6 +94,7 @@ impl Violation {
             Violation::Skill { .. } => Constraint::Skill,
             Violation::Shift { .. } => Constraint::Shift,
             Violation::Capacity { .. } => Constraint::Capacity,
+            Violation::Time { .. } => Constraint::Time,
         }
     }
 }
@@ -95,8 +110,21 @@ pub struct CostBreakdown {
     pub overqualification: f64,
     /// Convex load-balancing cost of this ticket's slot (0 unless load balancing is on).
     pub load_balance: f64,
+    /// Overtime and predicted SLA lateness if the ticket were the engineer's next stop
+    /// ([`TimeConfig`](super::TimeConfig)); left out of the document when 0.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub time: f64,
+    /// Set by the time planner ([`sla`](crate::sla)): lateness that sequencing predicts beyond the
+    /// first stop, fairness over the day, and the disruption penalty of moving a ticket when
+    /// re-planning; left out of the document when 0.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub adjustment: f64,
     /// The sum of the terms.
     pub total: f64,
+}
+
+fn is_zero(v: &f64) -> bool {
+    *v == 0.0
 }
 
 impl CostBreakdown {
@@ -117,8 +145,32 @@ impl CostBreakdown {
             load,
             overqualification,
             load_balance: 0.0,
+            time: 0.0,
+            adjustment: 0.0,
             total: travel + load + overqualification,
         }
+    }
+
+    /// The full arc cost of a pair: distance terms, then the first-stop time cost. `None` when the
+    /// pair is infeasible in time.
+    pub(crate) fn for_pair(
+        config: &Config,
+        engineer: &Engineer,
+        ticket: &Ticket,
+        distance_km: f64,
+        now: DateTime<Utc>,
+    ) -> Result<Self, TimeLimit> {
+        let mut c = CostBreakdown::new(&config.weights, engineer, ticket, distance_km);
+        let stop = time::first_stop(&config.time, engineer, ticket, distance_km, now)?;
+        c.time = stop.cost(&config.time, ticket.priority);
+        c.total += c.time;
+        Ok(c)
+    }
+
+    pub(crate) fn with_adjustment(mut self, points: f64) -> Self {
+        self.adjustment = points;
+        self.total += points;
+        self
     }
 
     pub(crate) fn with_load_balance(mut self, points: f64) -> Self {
@@ -175,6 +227,9 @@ pub struct Screening {
     pub shift: u32,
     /// Removed by capacity.
     pub capacity: u32,
+    /// Removed by time (window, shift end, hard deadline, route).
+    #[serde(default)]
+    pub time: u32,
 }
 
 impl Screening {
@@ -184,6 +239,7 @@ impl Screening {
             Constraint::Skill => self.skill += 1,
             Constraint::Shift => self.shift += 1,
             Constraint::Capacity => self.capacity += 1,
+            Constraint::Time => self.time += 1,
         }
     }
 
@@ -195,7 +251,7 @@ impl Screening {
         let mut left = self.in_reach;
         for (c, n) in Constraint::FILTERS
             .into_iter()
-            .zip([self.skill, self.shift, self.capacity])
+            .zip([self.skill, self.shift, self.capacity, self.time])
         {
             left -= n;
             if left == 0 {
@@ -210,6 +266,7 @@ impl Screening {
         self.skill += other.skill;
         self.shift += other.shift;
         self.capacity += other.capacity;
+        self.time += other.time;
     }
 }
 
@@ -259,20 +316,52 @@ fn engineer_block(e: &Engineer, now: DateTime<Utc>) -> Option<Constraint> {
     }
 }
 
+/// Which engineers a ticket may go to beyond the built-in constraints (`false`: counted as
+/// [`Constraint::Time`], limit [`TimeLimit::Route`]). Set by the time planner.
+pub(crate) type Allowed<'a> = Option<&'a (dyn Fn(u32) -> bool + Sync)>;
+
 /// The first constraint engineer `e` fails for `ticket` (reach excluded), or `None` when eligible.
 /// A pinned ticket skips the skill check: the user's pin overrides it.
 /// `skill` is the fleet's number for the ticket's category (`None`: no engineer has it).
 fn check(
     fleet: &Fleet,
     mask: &Mask,
+    config: &Config,
     ticket: &Ticket,
     skill: Option<u32>,
-    e: u32,
+    n: Neighbor,
+    allowed: Allowed<'_>,
 ) -> Option<Constraint> {
+    let e = n.index;
     if ticket.pinned_engineer.is_none() && fleet.level(e, skill) < ticket.min_level {
         return Some(Constraint::Skill);
     }
-    mask.blocked(fleet, e)
+    if let Some(c) = mask.blocked(fleet, e) {
+        return Some(c);
+    }
+    if time_limit(fleet, mask, config, ticket, n, allowed).is_some() {
+        return Some(Constraint::Time);
+    }
+    None
+}
+
+/// The time limit engineer `n` breaks for `ticket`, if any.
+fn time_limit(
+    fleet: &Fleet,
+    mask: &Mask,
+    config: &Config,
+    ticket: &Ticket,
+    n: Neighbor,
+    allowed: Allowed<'_>,
+) -> Option<TimeLimit> {
+    let engineer = &fleet.engineers()[n.index as usize];
+    if let Err(limit) = time::first_stop(&config.time, engineer, ticket, n.distance_km, mask.now) {
+        return Some(limit);
+    }
+    if allowed.is_some_and(|ok| !ok(n.index)) {
+        return Some(TimeLimit::Route);
+    }
+    None
 }
 
 /// The engineers within reach of one ticket: eligible ones (at most `max_candidates`, nearest first)
@@ -282,6 +371,7 @@ pub(crate) fn screen(
     mask: &Mask,
     config: &Config,
     ticket: &Ticket,
+    allowed: Allowed<'_>,
     mut rejected: Option<&mut Vec<(Neighbor, Constraint)>>,
 ) -> (Vec<Neighbor>, Screening) {
     let mut screening = Screening::default();
@@ -298,7 +388,7 @@ pub(crate) fn screen(
                 ),
             };
             screening.in_reach = 1;
-            match check(fleet, mask, ticket, skill, e) {
+            match check(fleet, mask, config, ticket, skill, n, allowed) {
                 None => eligible.push(n),
                 Some(c) => {
                     screening.count(c);
@@ -319,7 +409,7 @@ pub(crate) fn screen(
                 return false;
             }
             screening.in_reach += 1;
-            match check(fleet, mask, ticket, skill, n.index) {
+            match check(fleet, mask, config, ticket, skill, n, allowed) {
                 None => {
                     eligible.push(n);
                     if eligible.len() == cap {
@@ -357,6 +447,7 @@ pub(crate) fn violation(
     c: Constraint,
     config: &Config,
     km: f64,
+    now: DateTime<Utc>,
 ) -> Violation {
     match c {
         Constraint::Reach => Violation::Reach {
@@ -374,6 +465,11 @@ pub(crate) fn violation(
         Constraint::Capacity => Violation::Capacity {
             capacity: engineer.capacity,
             open_tickets: engineer.open_tickets,
+        },
+        Constraint::Time => Violation::Time {
+            limit: time::first_stop(&config.time, engineer, ticket, km, now)
+                .err()
+                .unwrap_or(TimeLimit::Route),
         },
     }
 }

@@ -1,7 +1,8 @@
-//! Dispatch settings: reach, candidate list size, cost weights, load balancing, solver.
+//! Dispatch settings: reach, candidate list size, cost weights, load balancing, solver, time.
 
 use serde::{Deserialize, Serialize};
 
+use super::time::TimeConfig;
 use crate::error::{Error, ErrorKind};
 
 /// Which solver assigns tickets.
@@ -60,6 +61,9 @@ pub struct Config {
     pub load_balancing_per_ticket: Option<f64>,
     /// Which solver to use. Default [`SolverKind::Flow`].
     pub solver: SolverKind,
+    /// Travel time, appointment windows, shift ends, overtime and SLA lateness. Default
+    /// [`TimeConfig::default`].
+    pub time: TimeConfig,
 }
 
 impl Default for Config {
@@ -70,6 +74,7 @@ impl Default for Config {
             weights: CostWeights::default(),
             load_balancing_per_ticket: None,
             solver: SolverKind::Flow,
+            time: TimeConfig::default(),
         }
     }
 }
@@ -105,6 +110,12 @@ impl Config {
         self
     }
 
+    /// Sets [`Config::time`].
+    pub fn time(mut self, time: TimeConfig) -> Config {
+        self.time = time;
+        self
+    }
+
     /// Checks that every number is finite and non-negative, and that tickets may have candidates.
     ///
     /// # Errors
@@ -116,6 +127,15 @@ impl Config {
                 id: "max_candidates".to_string(),
                 field: "value",
                 value: 0.0,
+            }
+            .into());
+        }
+        if let Some((field, value)) = self.time.invalid() {
+            return Err(ErrorKind::InvalidNumber {
+                entity: None,
+                id: field.to_string(),
+                field: "value",
+                value,
             }
             .into());
         }

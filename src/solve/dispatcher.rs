@@ -17,6 +17,16 @@ use crate::fleet::Fleet;
 use crate::geo::Neighbor;
 use crate::model::{Priority, Ticket, validate_tickets};
 
+/// Per-pair adjustments that the time planner ([`sla`](crate::sla)) gives a run: pairs it keeps apart
+/// (counted as [`Constraint::Time`](super::Constraint::Time)) and extra points on the others.
+/// `t` is the ticket's position in the run, `e` the engineer's position in the fleet.
+pub(crate) trait PairHook: Sync {
+    /// Whether ticket `t` may go to engineer `e`.
+    fn allowed(&self, t: usize, e: u32) -> bool;
+    /// Extra points for giving ticket `t` to engineer `e`.
+    fn extra(&self, t: usize, e: u32) -> f64;
+}
+
 /// Decides which engineer takes which ticket. Immutable and `Send + Sync`: one dispatcher serves any
 /// number of runs, from any number of threads.
 #[derive(Debug, Clone, Default)]
@@ -127,7 +137,7 @@ impl Dispatcher {
     ) -> Result<CandidateSet, Error> {
         self.config.validate()?;
         validate_tickets(tickets, |id| fleet.get(id).is_some())?;
-        self.build_candidates(fleet, tickets, now)
+        self.build_candidates(fleet, tickets, now, None)
     }
 
     fn build_candidates(
@@ -135,6 +145,7 @@ impl Dispatcher {
         fleet: &Fleet,
         tickets: &[Ticket],
         now: DateTime<Utc>,
+        hook: Option<&dyn PairHook>,
     ) -> Result<CandidateSet, Error> {
         let mask = Mask::new(fleet, now);
         let config = &self.config;
@@ -144,15 +155,26 @@ impl Dispatcher {
             e.remaining_capacity()
                 .min(u32::try_from(tickets.len()).unwrap_or(u32::MAX))
         };
-        let one = |ticket: &Ticket| {
-            let (eligible, screening) = candidates::screen(fleet, &mask, config, ticket, None);
+        let one = |(t, ticket): (usize, &Ticket)| {
+            let allowed = |e: u32| hook.is_none_or(|h| h.allowed(t, e));
+            let allowed: &(dyn Fn(u32) -> bool + Sync) = &allowed;
+            let (eligible, screening) = candidates::screen(
+                fleet,
+                &mask,
+                config,
+                ticket,
+                hook.map(|_| allowed),
+                None,
+            );
             let cost = eligible
                 .iter()
                 .map(|n| {
                     let engineer = &fleet.engineers()[n.index as usize];
-                    units(
-                        CostBreakdown::new(&config.weights, engineer, ticket, n.distance_km).total,
-                    )
+                    // Screening kept only pairs that are feasible in time.
+                    let c = CostBreakdown::for_pair(config, engineer, ticket, n.distance_km, now)
+                        .unwrap_or_default();
+                    let extra = hook.map_or(0.0, |h| h.extra(t, n.index));
+                    units(c.total + extra)
                 })
                 .collect();
             TicketCandidates {
@@ -162,9 +184,9 @@ impl Dispatcher {
             }
         };
         #[cfg(feature = "parallel")]
-        let per_ticket: Vec<TicketCandidates> = tickets.par_iter().map(one).collect();
+        let per_ticket: Vec<TicketCandidates> = tickets.par_iter().enumerate().map(one).collect();
         #[cfg(not(feature = "parallel"))]
-        let per_ticket: Vec<TicketCandidates> = tickets.iter().map(one).collect();
+        let per_ticket: Vec<TicketCandidates> = tickets.iter().enumerate().map(one).collect();
 
         let load_marginal: Vec<Vec<i64>> = match config.load_balancing_per_ticket {
             None => Vec::new(),
@@ -261,6 +283,17 @@ impl Dispatcher {
         tickets: &[Ticket],
         now: DateTime<Utc>,
     ) -> Result<Plan, Error> {
+        self.plan_with(fleet, tickets, now, None)
+    }
+
+    /// [`Dispatcher::plan`] with per-pair adjustments from the time planner.
+    pub(crate) fn plan_with(
+        &self,
+        fleet: &Fleet,
+        tickets: &[Ticket],
+        now: DateTime<Utc>,
+        hook: Option<&dyn PairHook>,
+    ) -> Result<Plan, Error> {
         let clock = Instant::now();
         self.config.validate()?;
         validate_tickets(tickets, |id| fleet.get(id).is_some())?;
@@ -270,7 +303,7 @@ impl Dispatcher {
         };
 
         let clock = Instant::now();
-        let set = self.build_candidates(fleet, tickets, now)?;
+        let set = self.build_candidates(fleet, tickets, now, hook)?;
         timings.candidates = clock.elapsed();
 
         let clock = Instant::now();
@@ -278,7 +311,7 @@ impl Dispatcher {
         timings.solve = clock.elapsed();
 
         let clock = Instant::now();
-        let (assignments, unassigned) = self.assemble(fleet, tickets, &set, &solution);
+        let (assignments, unassigned) = self.assemble(fleet, tickets, &set, &solution, now, hook);
         let mut screening = Screening::default();
         for c in &set.per_ticket {
             screening.add(&c.screening);
@@ -326,6 +359,8 @@ impl Dispatcher {
         tickets: &[Ticket],
         set: &CandidateSet,
         solution: &NetworkSolution,
+        now: DateTime<Utc>,
+        hook: Option<&dyn PairHook>,
     ) -> (Vec<Assignment>, Vec<Unassigned>) {
         let engineers = fleet.engineers();
         let mut load = vec![0u32; engineers.len()];
@@ -355,8 +390,11 @@ impl Dispatcher {
                     let k = load[e as usize] as usize;
                     load[e as usize] += 1;
                     let balance = set.load_marginal.get(e as usize).map_or(0, |m| m[k]);
+                    let extra = hook.map_or(0.0, |h| h.extra(t, e));
                     let cost =
-                        CostBreakdown::new(&self.config.weights, engineer, ticket, distance_km)
+                        CostBreakdown::for_pair(&self.config, engineer, ticket, distance_km, now)
+                            .unwrap_or_default()
+                            .with_adjustment(extra)
                             .with_load_balance(balance as f64 / UNITS_PER_POINT);
                     assignments.push(Assignment {
                         ticket: ticket.id.clone(),
@@ -448,7 +486,7 @@ impl Dispatcher {
         let mask = Mask::lazy(now);
         let mut rejected = Vec::new();
         let (eligible, _) =
-            candidates::screen(fleet, &mask, &self.config, ticket, Some(&mut rejected));
+            candidates::screen(fleet, &mask, &self.config, ticket, None, Some(&mut rejected));
         let engineers = fleet.engineers();
         let mut eligible: Vec<Candidate> = eligible
             .iter()
@@ -457,7 +495,14 @@ impl Dispatcher {
                 Candidate {
                     engineer: engineer.id.clone(),
                     distance_km: n.distance_km,
-                    cost: CostBreakdown::new(&self.config.weights, engineer, ticket, n.distance_km),
+                    cost: CostBreakdown::for_pair(
+                        &self.config,
+                        engineer,
+                        ticket,
+                        n.distance_km,
+                        now,
+                    )
+                    .unwrap_or_default(),
                 }
             })
             .collect();
@@ -478,6 +523,7 @@ impl Dispatcher {
                         c,
                         &self.config,
                         n.distance_km,
+                        now,
                     ),
                 }
             })

@@ -10,6 +10,7 @@ pub mod greedy;
 pub mod lp;
 pub mod network;
 mod plan;
+mod time;
 
 pub use candidates::{
     Candidate, Constraint, CostBreakdown, Ranking, Rejection, Screening, Violation,
@@ -18,3 +19,4 @@ pub use config::{Config, CostWeights, SolverKind};
 pub use dispatcher::{CandidateSet, Dispatcher};
 pub use network::{MAX_COST, Network, NetworkSolution};
 pub use plan::{Assignment, Plan, PlanStats, Reason, StageTimings, Unassigned};
+pub use time::{TimeConfig, TimeLimit};
