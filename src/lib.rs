@@ -6,6 +6,7 @@ mod error;
 mod fleet;
 pub mod geo;
 pub mod model;
+pub mod sla;
 pub mod solve;
 
 pub use error::{Entity, Error, ErrorKind};
@@ -17,5 +18,5 @@ pub use model::{
 pub use solve::{
     Assignment, Candidate, CandidateSet, Config, Constraint, CostBreakdown, CostWeights,
     Dispatcher, Plan, PlanStats, Ranking, Reason, Rejection, Screening, SolverKind, StageTimings,
-    Unassigned, Violation,
+    TimeConfig, TimeLimit, Unassigned, Violation,
 };
