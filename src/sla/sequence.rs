@@ -186,13 +186,25 @@ impl<'a> Sequencer<'a> {
                 .then(ja.due.total_cmp(&jb.due))
                 .then(a.cmp(&b))
         });
+        // Cheapest insertion: repeatedly place the job whose best feasible insertion adds least
+        // cost (ties: earlier deadline); jobs that fit nowhere are dropped.
         let mut order = Vec::with_capacity(self.jobs.len());
-        let mut dropped = Vec::new();
-        for j in by_deadline {
-            if !self.insert_best(&mut order, j) {
-                dropped.push(j);
+        let mut pending = by_deadline;
+        let mut base = self.score(&order).1;
+        loop {
+            let mut best: Option<(f64, usize, usize)> = None;
+            for (p, &j) in pending.iter().enumerate() {
+                if let Some((k, cost)) = self.best_position(&order, j) {
+                    if best.is_none_or(|(c, _, _)| cost - base < c - 1e-9) {
+                        best = Some((cost - base, p, k));
+                    }
+                }
             }
+            let Some((added, p, k)) = best else { break };
+            order.insert(k, pending.remove(p));
+            base += added;
         }
+        let mut dropped = pending;
         self.improve(&mut order);
         dropped.retain(|&j| !self.insert_best(&mut order, j));
         dropped.sort_unstable();
@@ -247,6 +259,17 @@ impl<'a> Sequencer<'a> {
 
     /// Inserts job `j` where the route stays feasible at least cost; `false` when nowhere.
     pub(crate) fn insert_best(&self, order: &mut Vec<usize>, j: usize) -> bool {
+        match self.best_position(order, j) {
+            Some((k, _)) => {
+                order.insert(k, j);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Where job `j` fits in `order` at least cost, with that cost; `None` when nowhere feasible.
+    fn best_position(&self, order: &[usize], j: usize) -> Option<(usize, f64)> {
         let mut best: Option<(usize, f64)> = None;
         let mut trial = Vec::with_capacity(order.len() + 1);
         for k in 0..=order.len() {
@@ -259,13 +282,7 @@ impl<'a> Sequencer<'a> {
                 best = Some((k, cost));
             }
         }
-        match best {
-            Some((k, _)) => {
-                order.insert(k, j);
-                true
-            }
-            None => false,
-        }
+        best
     }
 }
 
