@@ -117,7 +117,11 @@ fn describe_reason(reason: &Reason) -> String {
         } => format!(
             "{} engineers in reach, none eligible (skill removed {}, shift {}, capacity {}, \
              time {}; {constraint:?} removed the last)",
-            screening.in_reach, screening.skill, screening.shift, screening.capacity, screening.time
+            screening.in_reach,
+            screening.skill,
+            screening.shift,
+            screening.capacity,
+            screening.time
         ),
         Reason::NoTimeInRoute { engineer } => {
             format!("{engineer} could not fit it into a route in time")

@@ -30,18 +30,34 @@ struct Instance {
 }
 
 fn read(name: &str) -> Instance {
-    let path = format!("{}/../shared/data/solomon/{name}.txt", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/../shared/data/solomon/{name}.txt",
+        env!("CARGO_MANIFEST_DIR")
+    );
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     let rows: Vec<Vec<f64>> = text
         .lines()
-        .map(|l| l.split_whitespace().filter_map(|w| w.parse().ok()).collect::<Vec<f64>>())
+        .map(|l| {
+            l.split_whitespace()
+                .filter_map(|w| w.parse().ok())
+                .collect::<Vec<f64>>()
+        })
         .filter(|r| !r.is_empty())
         .collect();
     let vehicles = rows[0][0] as usize;
     let d = &rows[1];
     let customers = rows[2..]
         .iter()
-        .map(|r| (r[0] as u32, r[1], r[2], r[4] as i64, r[5] as i64, r[6] as i64))
+        .map(|r| {
+            (
+                r[0] as u32,
+                r[1],
+                r[2],
+                r[4] as i64,
+                r[5] as i64,
+                r[6] as i64,
+            )
+        })
         .collect();
     Instance {
         vehicles,
@@ -104,11 +120,20 @@ fn check(inst: &Instance, tickets: &[Ticket], timed: &TimedPlan) {
     let close = origin() + Duration::minutes(inst.depot.2);
     let mut seen = 0;
     for r in &timed.schedule.routes {
-        assert!(r.end <= close, "{} ends at {} after {close}", r.engineer, r.end);
+        assert!(
+            r.end <= close,
+            "{} ends at {} after {close}",
+            r.engineer,
+            r.end
+        );
         for s in &r.stops {
             let t = tickets.iter().find(|t| t.id == s.ticket).unwrap();
             let w = t.appointment.unwrap();
-            assert!(w.start <= s.start && s.start <= w.end, "{} starts outside {w:?}", s.ticket);
+            assert!(
+                w.start <= s.start && s.start <= w.end,
+                "{} starts outside {w:?}",
+                s.ticket
+            );
             assert!(s.arrival <= s.start);
             let a = timed.plan.assignment_of(&s.ticket).unwrap();
             assert_eq!(a.engineer, r.engineer);
@@ -149,12 +174,17 @@ fn print_travel_against_best_known() {
         env!("CARGO_MANIFEST_DIR")
     );
     let bks = std::fs::read_to_string(bks_path).unwrap();
-    println!("| instance | engineers used | unassigned | our travel | best known (vehicles) | ours ÷ best |");
+    println!(
+        "| instance | engineers used | unassigned | our travel | best known (vehicles) | ours ÷ best |"
+    );
     println!("|---|---|---|---|---|---|");
     for name in ["C101", "C201", "R101", "R201", "RC101", "RC201"] {
         let (inst, tickets, timed) = plan(name);
         check(&inst, &tickets, &timed);
-        let line = bks.lines().find(|l| l.starts_with(&format!("{name},"))).unwrap();
+        let line = bks
+            .lines()
+            .find(|l| l.starts_with(&format!("{name},")))
+            .unwrap();
         let f: Vec<&str> = line.split(',').collect();
         let (veh, dist): (u32, f64) = (f[5].parse().unwrap(), f[6].parse().unwrap());
         let ours = timed.schedule.travel_km();

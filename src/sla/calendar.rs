@@ -158,7 +158,8 @@ impl BusinessCalendar {
     /// # Errors
     /// [`ErrorKind::InvalidCalendar`] naming the field.
     pub fn validate(&self) -> Result<(), Error> {
-        let bad = |field: String, problem| Err(ErrorKind::InvalidCalendar { field, problem }.into());
+        let bad =
+            |field: String, problem| Err(ErrorKind::InvalidCalendar { field, problem }.into());
         if self.utc_offset_min.abs() > 18 * 60 {
             return bad("utc_offset_min".into(), "is beyond ±18 hours");
         }
@@ -205,7 +206,8 @@ impl BusinessCalendar {
     /// The instant of a local wall-clock time. A skipped local time is read with the standard offset
     /// (so it lands after the change); a repeated one is read as the first occurrence.
     pub fn to_utc(&self, local: NaiveDateTime) -> DateTime<Utc> {
-        let standard = Utc.from_utc_datetime(&(local - Duration::minutes(self.utc_offset_min.into())));
+        let standard =
+            Utc.from_utc_datetime(&(local - Duration::minutes(self.utc_offset_min.into())));
         if self.dst == DstRule::None {
             return standard;
         }

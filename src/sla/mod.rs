@@ -8,13 +8,17 @@
 //!   bounded number of rounds. The result is a [`TimedPlan`]: the [`Plan`](crate::Plan) and its
 //!   [`Schedule`].
 
+mod alerts;
 mod calendar;
 mod planner;
 mod policy;
+mod replan;
 mod schedule;
 pub mod sequence;
 
+pub use alerts::{Action, Alert, AlertConfig, AlertKind};
 pub use calendar::{BusinessCalendar, DstRule, OpenHours};
 pub use planner::{Planner, PlannerConfig};
 pub use policy::{SlaDue, SlaPolicy, SlaTarget};
+pub use replan::{Change, DayPlan, Move, MoveReason, ReplanReport};
 pub use schedule::{Route, Schedule, Stop, TimedPlan};

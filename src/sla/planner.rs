@@ -361,7 +361,11 @@ fn first_stop_late(fleet: &Fleet, e: u32, ticket: &Ticket, now: DateTime<Utc>, p
 }
 
 /// Each ticket's engineer (fleet position) in a plan.
-pub(crate) fn assignment_vector(fleet: &Fleet, tickets: &[Ticket], plan: &Plan) -> Vec<Option<u32>> {
+pub(crate) fn assignment_vector(
+    fleet: &Fleet,
+    tickets: &[Ticket],
+    plan: &Plan,
+) -> Vec<Option<u32>> {
     let mut by_ticket: HashMap<&str, u32> = HashMap::with_capacity(plan.assignments.len());
     for a in &plan.assignments {
         if let Some(e) = fleet.position(&a.engineer) {
@@ -405,22 +409,27 @@ pub(crate) fn finish(
             .map(|(i, t)| (t.id.as_str(), i))
             .collect();
         let mut moved = Vec::new();
-        plan.assignments.retain(|a| match dropped.get(a.ticket.as_str()) {
-            Some(&e) => {
-                moved.push(Unassigned {
-                    ticket: a.ticket.clone(),
-                    priority: a.priority,
-                    reason: Reason::NoTimeInRoute {
-                        engineer: fleet.engineers()[e as usize].id.clone(),
-                    },
-                });
-                false
-            }
-            None => true,
-        });
+        plan.assignments
+            .retain(|a| match dropped.get(a.ticket.as_str()) {
+                Some(&e) => {
+                    moved.push(Unassigned {
+                        ticket: a.ticket.clone(),
+                        priority: a.priority,
+                        reason: Reason::NoTimeInRoute {
+                            engineer: fleet.engineers()[e as usize].id.clone(),
+                        },
+                    });
+                    false
+                }
+                None => true,
+            });
         plan.unassigned.extend(moved);
-        plan.unassigned
-            .sort_by_key(|u| position.get(u.ticket.as_str()).copied().unwrap_or(usize::MAX));
+        plan.unassigned.sort_by_key(|u| {
+            position
+                .get(u.ticket.as_str())
+                .copied()
+                .unwrap_or(usize::MAX)
+        });
     }
     let routes = routes
         .iter()
@@ -484,4 +493,3 @@ pub(crate) fn stop(ticket: &Ticket, now: DateTime<Utc>, times: &Timed) -> Stop {
         in_progress: false,
     }
 }
-

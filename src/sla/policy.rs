@@ -240,11 +240,17 @@ mod tests {
         assert_eq!(resolution(&mk(Priority::P3, "network", None)), Some(1000));
         assert_eq!(resolution(&mk(Priority::P3, "hvac", None)), Some(500));
         assert_eq!(resolution(&mk(Priority::P1, "network", None)), Some(400));
-        assert_eq!(resolution(&mk(Priority::P1, "hvac", Some(Tier::Gold))), Some(100));
+        assert_eq!(
+            resolution(&mk(Priority::P1, "hvac", Some(Tier::Gold))),
+            Some(100)
+        );
         assert_eq!(resolution(&mk(Priority::P2, "network", None)), Some(50));
         let mut tickets = vec![mk(Priority::P1, "x", None)];
         assert_eq!(policy.apply(&mut tickets).unwrap(), 1);
-        assert_eq!(tickets[0].sla_due, Some(now + chrono::Duration::minutes(400)));
+        assert_eq!(
+            tickets[0].sla_due,
+            Some(now + chrono::Duration::minutes(400))
+        );
         let json = serde_json::to_string(&policy).unwrap();
         assert_eq!(serde_json::from_str::<SlaPolicy>(&json).unwrap(), policy);
         let bad = SlaPolicy::new(BusinessCalendar::always(), vec![SlaTarget::new(10, 5)]);

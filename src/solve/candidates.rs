@@ -249,9 +249,10 @@ impl Screening {
             return Some(Constraint::Reach);
         }
         let mut left = self.in_reach;
-        for (c, n) in Constraint::FILTERS
-            .into_iter()
-            .zip([self.skill, self.shift, self.capacity, self.time])
+        for (c, n) in
+            Constraint::FILTERS
+                .into_iter()
+                .zip([self.skill, self.shift, self.capacity, self.time])
         {
             left -= n;
             if left == 0 {

@@ -158,14 +158,8 @@ impl Dispatcher {
         let one = |(t, ticket): (usize, &Ticket)| {
             let allowed = |e: u32| hook.is_none_or(|h| h.allowed(t, e));
             let allowed: &(dyn Fn(u32) -> bool + Sync) = &allowed;
-            let (eligible, screening) = candidates::screen(
-                fleet,
-                &mask,
-                config,
-                ticket,
-                hook.map(|_| allowed),
-                None,
-            );
+            let (eligible, screening) =
+                candidates::screen(fleet, &mask, config, ticket, hook.map(|_| allowed), None);
             let cost = eligible
                 .iter()
                 .map(|n| {
@@ -485,8 +479,14 @@ impl Dispatcher {
         validate_tickets(std::slice::from_ref(ticket), |id| fleet.get(id).is_some())?;
         let mask = Mask::lazy(now);
         let mut rejected = Vec::new();
-        let (eligible, _) =
-            candidates::screen(fleet, &mask, &self.config, ticket, None, Some(&mut rejected));
+        let (eligible, _) = candidates::screen(
+            fleet,
+            &mask,
+            &self.config,
+            ticket,
+            None,
+            Some(&mut rejected),
+        );
         let engineers = fleet.engineers();
         let mut eligible: Vec<Candidate> = eligible
             .iter()

@@ -69,9 +69,7 @@ impl TimeConfig {
             ("time.lateness_per_min[2]", self.lateness_per_min[2]),
             ("time.lateness_per_min[3]", self.lateness_per_min[3]),
         ];
-        fields
-            .into_iter()
-            .find(|(_, v)| !(0.0..=1e6).contains(v))
+        fields.into_iter().find(|(_, v)| !(0.0..=1e6).contains(v))
     }
 }
 

@@ -41,8 +41,14 @@ fn dst_transitions_follow_the_rules() {
     // Skipped local time 02:30 on 9 March reads as 03:30 EDT; repeated 01:30 on 2 November reads
     // as the first (EDT) one.
     let local = |d: NaiveDate, h, m| d.and_hms_opt(h, m, 0).unwrap();
-    assert_eq!(ny.to_utc(local(date(2025, 3, 9), 2, 30)), utc(2025, 3, 9, 7, 30));
-    assert_eq!(ny.to_utc(local(date(2025, 11, 2), 1, 30)), utc(2025, 11, 2, 5, 30));
+    assert_eq!(
+        ny.to_utc(local(date(2025, 3, 9), 2, 30)),
+        utc(2025, 3, 9, 7, 30)
+    );
+    assert_eq!(
+        ny.to_utc(local(date(2025, 11, 2), 1, 30)),
+        utc(2025, 11, 2, 5, 30)
+    );
     // Round trips away from the transitions.
     for t in [utc(2025, 1, 15, 12, 0), utc(2025, 7, 1, 3, 7)] {
         assert_eq!(ny.to_utc(ny.to_local(t)), t);
@@ -54,13 +60,17 @@ fn dst_transitions_follow_the_rules() {
 fn four_business_hours_across_a_weekend_and_the_spring_change() {
     let ny = new_york();
     // Friday 7 March 15:00 EST + 4 h: 2 h Friday, 2 h Monday 10 March (now EDT): 11:00 EDT.
-    let due = ny.add_business_minutes(utc(2025, 3, 7, 20, 0), 240).unwrap();
+    let due = ny
+        .add_business_minutes(utc(2025, 3, 7, 20, 0), 240)
+        .unwrap();
     assert_eq!(due, utc(2025, 3, 10, 15, 0));
     // Saturday: the clock starts on Monday at 09:00 EDT (13:00 UTC).
     let due = ny.add_business_minutes(utc(2025, 3, 8, 15, 0), 60).unwrap();
     assert_eq!(due, utc(2025, 3, 10, 14, 0));
     // Autumn: Friday 31 October 16:00 EDT + 2 h = Monday 3 November 10:00 EST (15:00 UTC).
-    let due = ny.add_business_minutes(utc(2025, 10, 31, 20, 0), 120).unwrap();
+    let due = ny
+        .add_business_minutes(utc(2025, 10, 31, 20, 0), 120)
+        .unwrap();
     assert_eq!(due, utc(2025, 11, 3, 15, 0));
 }
 
@@ -68,16 +78,25 @@ fn four_business_hours_across_a_weekend_and_the_spring_change() {
 fn holidays_and_saturday_hours() {
     // Monday 10 March is a holiday: Friday 16:00 + 2 h ends Tuesday 10:00 EDT.
     let ny = new_york().with_holiday(date(2025, 3, 10));
-    let due = ny.add_business_minutes(utc(2025, 3, 7, 21, 0), 120).unwrap();
+    let due = ny
+        .add_business_minutes(utc(2025, 3, 7, 21, 0), 120)
+        .unwrap();
     assert_eq!(due, utc(2025, 3, 11, 14, 0));
-    assert_eq!(ny.business_minutes_between(utc(2025, 3, 7, 21, 0), due), 120);
+    assert_eq!(
+        ny.business_minutes_between(utc(2025, 3, 7, 21, 0), due),
+        120
+    );
     // Paris, Friday 28 March 17:00 CET + 4 h: 1 h Friday, 3 h Saturday 29 March (09:00-12:00 CET),
     // so due at Saturday 12:00 CET = 11:00 UTC, the day before the change.
     let p = paris();
-    let due = p.add_business_minutes(utc(2025, 3, 28, 16, 0), 240).unwrap();
+    let due = p
+        .add_business_minutes(utc(2025, 3, 28, 16, 0), 240)
+        .unwrap();
     assert_eq!(due, utc(2025, 3, 29, 11, 0));
     // One more minute: Monday 31 March 08:31 CEST = 06:31 UTC.
-    let due = p.add_business_minutes(utc(2025, 3, 28, 16, 0), 241).unwrap();
+    let due = p
+        .add_business_minutes(utc(2025, 3, 28, 16, 0), 241)
+        .unwrap();
     assert_eq!(due, utc(2025, 3, 31, 6, 31));
 }
 
@@ -88,7 +107,9 @@ fn bad_calendars_are_errors() {
         open_min: 600,
         close_min: 500,
     });
-    let err = c.add_business_minutes(utc(2025, 3, 7, 20, 0), 1).unwrap_err();
+    let err = c
+        .add_business_minutes(utc(2025, 3, 7, 20, 0), 1)
+        .unwrap_err();
     assert_eq!(
         err.to_string(),
         "calendar `hours[2]`: must open before it closes, and close by 24:00"
