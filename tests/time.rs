@@ -381,3 +381,103 @@ fn bad_changes_are_errors() {
         r#"change #0: ticket "t00" is already in the plan"#
     );
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
+
+    /// Re-optimising never moves work in progress or pinned tickets and keeps every schedule
+    /// invariant. With a prohibitive disruption penalty, no changes and no time passed, it hands a
+    /// ticket to a different engineer only when that serves more urgent tickets (priorities
+    /// outrank disruption). (Once time has passed, a route may no longer take a ticket, and the
+    /// ticket it loses can start a chain of forced moves: that is checked by the first part only.)
+    #[test]
+    fn reoptimize_moves_only_what_pays(
+        (engs, ts) in specs(),
+        later_min in prop_oneof![Just(0i64), 0i64..120],
+    ) {
+        let (fleet, tickets) = build(&engs, &ts);
+        let p = Planner::new(
+            Config::default(),
+            PlannerConfig { rounds: 2, disruption_per_move: 1e6, ..PlannerConfig::default() },
+        );
+        let day = p.plan_day(fleet, tickets, now()).unwrap();
+        let at = now() + Duration::minutes(later_min);
+        let before = day.timed().clone();
+        let pinned: Vec<(String, String)> = day
+            .timed()
+            .schedule
+            .routes
+            .iter()
+            .flat_map(|r| r.stops.iter().map(move |s| (r, s)))
+            .filter(|(_, s)| {
+                s.start <= at
+                    || day.tickets().iter().any(|t| t.id == s.ticket && t.pinned_engineer.is_some())
+            })
+            .map(|(r, s)| (s.ticket.to_string(), r.engineer.to_string()))
+            .collect();
+        let (after, report) = p.reoptimize(day, &[], at).unwrap();
+        for (t, e) in &pinned {
+            if let Some(a) = after.timed().plan.assignment_of(&t.as_str().into()) {
+                prop_assert_eq!(a.engineer.as_str(), e.as_str());
+            }
+        }
+        check(after.fleet(), after.tickets(), after.timed(), at, false);
+        let count = |t: &TimedPlan| {
+            let mut c = [0usize; 4];
+            for u in t.plan.unassigned() {
+                c[u.priority.index()] += 1;
+            }
+            c
+        };
+        let moved_assigned =
+            later_min == 0 && report.moves.iter().any(|m| m.from.is_some() && m.to.is_some());
+        prop_assert!(
+            !moved_assigned || count(after.timed()) < count(&before),
+            "moved {:?} without serving more urgent tickets", report.moves
+        );
+    }
+}
+
+#[test]
+fn fairness_sends_new_work_to_the_engineer_with_fewer_hours_today() {
+    // Two engineers at the same place; e0 has finished four hours of work today.
+    let (fleet, tickets) = build(
+        &[(0.0, 0.0, 8, 9), (0.0, 0.0, 8, 9)],
+        &[(0.0, 1.0, None, 240, None, 2, Some(0))],
+    );
+    for (fairness, expect) in [(0.0, "e0"), (5.0, "e1")] {
+        let p = Planner::new(
+            Config::default(),
+            PlannerConfig {
+                fairness_per_hour: fairness,
+                ..PlannerConfig::default()
+            },
+        );
+        let day = p.plan_day(fleet.clone(), tickets.clone(), now()).unwrap();
+        let at = now() + Duration::hours(4) + Duration::minutes(10);
+        let (day, _) = p
+            .replan(
+                day,
+                &[Change::Finished {
+                    ticket: "t00".into(),
+                }],
+                at,
+            )
+            .unwrap();
+        assert_eq!(day.worked_min()[&"e0".into()], 240.0);
+        let t = Ticket::new("new", pos(1.0, 0.0), "fix", at).with_duration_min(60);
+        let (day, _) = p
+            .replan(day, &[Change::NewTicket { ticket: t }], at)
+            .unwrap();
+        assert_eq!(
+            day.timed()
+                .plan
+                .assignment_of(&"new".into())
+                .unwrap()
+                .engineer
+                .as_str(),
+            expect,
+            "fairness {fairness}"
+        );
+    }
+}

@@ -174,6 +174,29 @@ impl Planner {
         self.run(fleet, tickets, now, &ctx)
     }
 
+    /// Sequences a plan made elsewhere (e.g. by [`Dispatcher::plan`]): every engineer's route with
+    /// ETAs, completions and slack, without changing who does what. Tickets a route cannot take
+    /// in time move to `unassigned` with [`Reason::NoTimeInRoute`].
+    ///
+    /// Cost: `O(Σ k³)` per improvement pass over routes of `k` stops (parallel over engineers
+    /// with `parallel`).
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidChange`](crate::ErrorKind::InvalidChange)-free: never fails today; the
+    /// `Result` leaves room for validation of plans from other sources.
+    pub fn schedule(
+        &self,
+        fleet: &Fleet,
+        tickets: &[Ticket],
+        plan: Plan,
+        now: DateTime<Utc>,
+    ) -> Result<TimedPlan, Error> {
+        let ctx = Context::default();
+        let assignment = assignment_vector(fleet, tickets, &plan);
+        let routes = self.sequence_all(fleet, tickets, now, &ctx, &assignment);
+        Ok(finish(fleet, tickets, now, plan, &routes))
+    }
+
     pub(crate) fn run(
         &self,
         fleet: &Fleet,
@@ -349,6 +372,11 @@ pub(crate) fn job(ticket: &Ticket, now: DateTime<Utc>, time: &crate::solve::Time
         duration,
         due,
         late_weight: time.lateness_per_min[ticket.priority.index()],
+        rank: if ticket.pinned_engineer.is_some() {
+            0
+        } else {
+            1 + ticket.priority.index() as u8
+        },
     }
 }
 

@@ -61,6 +61,8 @@ pub enum MoveReason {
     EngineerOffShift,
     /// Its engineer's route could no longer take it in time (after a move, or re-timing).
     NoLongerFits,
+    /// A full re-optimisation ([`Planner::reoptimize`]) found it worth the disruption penalty.
+    Reoptimized,
 }
 
 /// One ticket that changed hands.
@@ -364,6 +366,139 @@ impl Planner {
         Ok((day, report))
     }
 
+    /// Re-plans after `changes` ([`Planner::replan`]), then re-optimises the whole day: every
+    /// ticket that is neither in progress nor pinned may change engineer, at
+    /// [`PlannerConfig::disruption_per_move`](super::PlannerConfig::disruption_per_move) points per
+    /// move on top of the usual costs, so the plan changes only where that pays. Runs the full
+    /// planner (assignment ↔ sequencing rounds) on the tickets not in progress; engineers with
+    /// work in progress start after it, with their capacity reduced by it.
+    ///
+    /// # Errors
+    /// As [`Planner::replan`] and [`Planner::plan`].
+    pub fn reoptimize(
+        &self,
+        previous: DayPlan,
+        changes: &[Change],
+        now: DateTime<Utc>,
+    ) -> Result<(DayPlan, ReplanReport), Error> {
+        let (mut day, mut report) = self.replan(previous, changes, now)?;
+        let m = day.fleet.len();
+        let mut engineers = day.fleet.engineers().to_vec();
+        let mut ctx = Context {
+            start: vec![None; m],
+            worked_min: engineers
+                .iter()
+                .map(|e| day.worked_min.get(&e.id).copied().unwrap_or(0.0))
+                .collect(),
+            previous: Vec::new(),
+            move_cost: self.config.disruption_per_move.max(0.001),
+        };
+        let mut fixed: BTreeMap<EngineerId, Vec<Stop>> = BTreeMap::new();
+        let mut fixed_ids: BTreeSet<TicketId> = BTreeSet::new();
+        for r in &day.timed.schedule.routes {
+            let f: Vec<Stop> = r.stops.iter().filter(|s| s.start <= now).cloned().collect();
+            if let (Some(last), Some(e)) = (f.last(), day.fleet.position(&r.engineer)) {
+                engineers[e as usize].open_tickets += f.len() as i32;
+                ctx.start[e as usize] =
+                    Some((last.location, minutes_since(now, last.completion).max(0.0)));
+                fixed_ids.extend(f.iter().map(|s| s.ticket.clone()));
+                fixed.insert(r.engineer.clone(), f);
+            }
+        }
+        let fleet = Fleet::new(engineers)?;
+        let batch: Vec<Ticket> = day
+            .tickets
+            .iter()
+            .filter(|t| !fixed_ids.contains(&t.id))
+            .cloned()
+            .collect();
+        ctx.previous = batch
+            .iter()
+            .map(|t| {
+                day.timed
+                    .plan
+                    .assignment_of(&t.id)
+                    .and_then(|a| fleet.position(&a.engineer))
+            })
+            .collect();
+        let timed = self.run(&fleet, &batch, now, &ctx)?;
+        // Report what changed hands.
+        for (t, prev) in batch.iter().zip(&ctx.previous) {
+            let to = timed.plan.assignment_of(&t.id).map(|a| a.engineer.clone());
+            let from = prev.map(|e| fleet.engineers()[e as usize].id.clone());
+            if to != from {
+                report.moves.push(Move {
+                    ticket: t.id.clone(),
+                    from,
+                    to,
+                    why: MoveReason::Reoptimized,
+                });
+            }
+        }
+        // Merge: work in progress first, then the new routes.
+        let mut assignments: Vec<Assignment> = day
+            .timed
+            .plan
+            .assignments
+            .iter()
+            .filter(|a| fixed_ids.contains(&a.ticket))
+            .cloned()
+            .collect();
+        let mut plan = timed.plan;
+        assignments.append(&mut plan.assignments);
+        let position = &day.index;
+        assignments.sort_by_key(|a| position[&a.ticket]);
+        plan.assignments = assignments;
+        let mut routes: BTreeMap<EngineerId, Route> = timed
+            .schedule
+            .routes
+            .into_iter()
+            .map(|r| (r.engineer.clone(), r))
+            .collect();
+        for (e, stops) in fixed {
+            let old = day.timed.schedule.route_of(&e).cloned().expect("a route");
+            let route = match routes.remove(&e) {
+                Some(r) => merge(r, stops),
+                None => {
+                    let end = stops.last().map_or(old.end, |s| s.completion);
+                    Route {
+                        travel_km: stops.iter().map(|s| s.leg_km).sum(),
+                        end,
+                        overtime_min: fleet
+                            .get(&e)
+                            .and_then(|x| x.shift)
+                            .map_or(0.0, |s| (minutes_since(s.end, end)).max(0.0)),
+                        stops: stops
+                            .into_iter()
+                            .map(|mut s| {
+                                s.in_progress = true;
+                                s
+                            })
+                            .collect(),
+                        ..old
+                    }
+                }
+            };
+            routes.insert(e, route);
+        }
+        let mut rerouted: Vec<EngineerId> = routes
+            .iter()
+            .filter(|(e, r)| day.timed.schedule.route_of(e) != Some(*r))
+            .map(|(e, _)| e.clone())
+            .collect();
+        report.rerouted.append(&mut rerouted);
+        report.rerouted.sort();
+        report.rerouted.dedup();
+        day.timed = TimedPlan {
+            plan,
+            schedule: super::schedule::Schedule {
+                now: Some(now),
+                routes: routes.into_values().collect(),
+            },
+        };
+        Ok((day, report))
+    }
+
     fn check_changes(&self, day: &DayPlan, changes: &[Change]) -> Result<(), Error> {
         let mut new_ids: BTreeSet<&TicketId> = BTreeSet::new();
         for (i, c) in changes.iter().enumerate() {
@@ -556,7 +691,11 @@ impl Planner {
                 continue;
             }
             let added = seq.score(&order).1 - before;
-            let total = c.cost.total + added;
+            // Fairness over the day: hours worked (finished today) and planned (this route).
+            let planned: f64 = jobs.iter().map(|j| j.duration).sum();
+            let worked = day.worked_min.get(&c.engineer).copied().unwrap_or(0.0);
+            let fair = self.config.fairness_per_hour * (worked + planned) / 60.0;
+            let total = c.cost.total + added + fair;
             if best.as_ref().is_none_or(|b| total < b.0 - 1e-9) {
                 let order = order.iter().map(|&j| open[j]).collect();
                 best = Some((total, rank, order));

@@ -1,10 +1,12 @@
 //! Sequencing: the order in which one engineer visits its tickets, with ETAs.
 //!
 //! # Method
-//! Deadline-aware insertion, then local search. Tickets are taken by latest allowed start (the end
-//! of the appointment window), then by SLA due time, and each is inserted where it adds the least
-//! cost while the route stays feasible; a ticket that fits nowhere is dropped (the planner hands it
-//! to another engineer). The route is then improved by or-opt (move a run of 1–3 stops elsewhere)
+//! Cheapest insertion, then local search. Tickets are placed class by class (pinned, then P1 … P4,
+//! so a route never drops an urgent ticket to keep a routine one); within a class, the ticket whose
+//! best feasible insertion adds the least cost goes in next (ties: earlier end of appointment
+//! window, then earlier SLA due time), until none fits; a ticket that fits nowhere is dropped (the
+//! planner hands it to another engineer). Lateness is part of the cost, so tickets due soon are
+//! placed early in the route. The route is then improved by or-opt (move a run of 1–3 stops elsewhere)
 //! and 2-opt (reverse a run), accepting only moves that keep it feasible and lower its cost, until no
 //! move helps or [`MAX_PASSES`] passes are done; dropped tickets get a second chance at the end.
 //!
@@ -37,6 +39,9 @@ pub(crate) struct Job {
     pub due: f64,
     /// Lateness cost per minute.
     pub late_weight: f64,
+    /// Insertion class: 0 for pinned tickets, then 1 + priority index (P1 = 1 … P4 = 4). A class
+    /// is placed before the next, so a route never drops an urgent ticket to keep a routine one.
+    pub rank: u8,
 }
 
 /// Where and when the engineer starts, and until when it may work.
@@ -186,25 +191,36 @@ impl<'a> Sequencer<'a> {
                 .then(ja.due.total_cmp(&jb.due))
                 .then(a.cmp(&b))
         });
-        // Cheapest insertion: repeatedly place the job whose best feasible insertion adds least
-        // cost (ties: earlier deadline); jobs that fit nowhere are dropped.
+        // Cheapest insertion, class by class (pinned, P1, …, P4): repeatedly place the job of
+        // the class whose best feasible insertion adds least cost (ties: earlier deadline); jobs
+        // that fit nowhere are dropped.
         let mut order = Vec::with_capacity(self.jobs.len());
-        let mut pending = by_deadline;
+        let mut dropped = Vec::new();
         let mut base = self.score(&order).1;
-        loop {
-            let mut best: Option<(f64, usize, usize)> = None;
-            for (p, &j) in pending.iter().enumerate() {
-                if let Some((k, cost)) = self.best_position(&order, j) {
-                    if best.is_none_or(|(c, _, _)| cost - base < c - 1e-9) {
-                        best = Some((cost - base, p, k));
+        let mut classes: Vec<u8> = self.jobs.iter().map(|j| j.rank).collect();
+        classes.sort_unstable();
+        classes.dedup();
+        for class in classes {
+            let mut pending: Vec<usize> = by_deadline
+                .iter()
+                .copied()
+                .filter(|&j| self.jobs[j].rank == class)
+                .collect();
+            loop {
+                let mut best: Option<(f64, usize, usize)> = None;
+                for (p, &j) in pending.iter().enumerate() {
+                    if let Some((k, cost)) = self.best_position(&order, j) {
+                        if best.is_none_or(|(c, _, _)| cost - base < c - 1e-9) {
+                            best = Some((cost - base, p, k));
+                        }
                     }
                 }
+                let Some((added, p, k)) = best else { break };
+                order.insert(k, pending.remove(p));
+                base += added;
             }
-            let Some((added, p, k)) = best else { break };
-            order.insert(k, pending.remove(p));
-            base += added;
+            dropped.extend(pending);
         }
-        let mut dropped = pending;
         self.improve(&mut order);
         dropped.retain(|&j| !self.insert_best(&mut order, j));
         dropped.sort_unstable();
@@ -299,6 +315,7 @@ mod tests {
             duration: 10.0,
             due,
             late_weight: 1.0,
+            rank: 1,
         }
     }
 

@@ -8,7 +8,9 @@
 //! plus [`TimeConfig::max_overtime_min`] (plus the way back when
 //! [`TimeConfig::return_to_start`] is set), or, with [`TimeConfig::hard_deadlines`], after the
 //! ticket's `sla_due`. A feasible pair costs overtime and predicted lateness on top of the distance
-//! terms. The order of several tickets given to one engineer is the job of
+//! terms; the lateness priced is the part this engineer causes, beyond what an engineer already on
+//! site at `now` would incur (a ticket already overdue is late for everyone, and that constant
+//! would only inflate every cost of the run and slow the solver). The order of several tickets given to one engineer is the job of
 //! [`sla::sequence`](crate::sla::sequence), which sees the same rules.
 
 use chrono::{DateTime, Utc};
@@ -90,6 +92,8 @@ pub(crate) struct FirstStop {
     pub overtime_min: f64,
     /// Completion after due, minutes (0 when on time or no due).
     pub late_min: f64,
+    /// The part of `late_min` that an engineer already on site could have avoided.
+    pub avoidable_late_min: f64,
 }
 
 /// Why an engineer cannot do a ticket in time.
@@ -137,21 +141,29 @@ pub(crate) fn first_stop(
         }
         overtime_min = over.max(0.0);
     }
-    let late_min = ticket
-        .sla_due
-        .map_or(0.0, |d| (finish - minutes_since(now, d)).max(0.0));
+    let due = ticket.sla_due.map(|d| minutes_since(now, d));
+    let late_min = due.map_or(0.0, |d| (finish - d).max(0.0));
     if cfg.hard_deadlines && late_min > 1e-9 {
         return Err(TimeLimit::Deadline);
     }
+    // Lateness no engineer could avoid (work starting now, or when the window opens): the same
+    // for every candidate, so it is not priced (it would only inflate every cost of the run).
+    let earliest_finish = ticket
+        .appointment
+        .map_or(0.0, |w| minutes_since(now, w.start).max(0.0))
+        + f64::from(ticket.duration_min);
+    let unavoidable = due.map_or(0.0, |d| (earliest_finish - d).max(0.0));
     Ok(FirstStop {
         overtime_min,
         late_min,
+        avoidable_late_min: (late_min - unavoidable).max(0.0),
     })
 }
 
 impl FirstStop {
     /// Overtime and lateness cost in points.
     pub(crate) fn cost(&self, cfg: &TimeConfig, priority: Priority) -> f64 {
-        cfg.overtime_per_min * self.overtime_min + cfg.lateness_cost(priority, self.late_min)
+        cfg.overtime_per_min * self.overtime_min
+            + cfg.lateness_cost(priority, self.avoidable_late_min)
     }
 }
