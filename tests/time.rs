@@ -9,6 +9,19 @@ use dispatchkit::sla::{
 };
 use dispatchkit::{Config, Engineer, Fleet, LatLon, Priority, Shift, Ticket, TimeConfig};
 use proptest::prelude::*;
+use proptest::test_runner::{Config as ProptestConfig, RngSeed};
+
+/// A fixed seed keeps every run on the same cases.
+const SEED: u64 = 0x71_3e_5a_1a;
+
+fn config(cases: u32) -> ProptestConfig {
+    ProptestConfig {
+        cases,
+        rng_seed: RngSeed::Fixed(SEED),
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    }
+}
 
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2025, 3, 3, 8, 0, 0).unwrap()
@@ -144,7 +157,7 @@ fn specs() -> impl Strategy<Value = (Vec<EngSpec>, Vec<TicketSpec>)> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+    #![proptest_config(config(96))]
 
     #[test]
     fn planned_routes_respect_time((engs, ts) in specs(), rounds in 0u32..4) {
@@ -383,7 +396,7 @@ fn bad_changes_are_errors() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
+    #![proptest_config(config(64))]
 
     /// Re-optimising never moves work in progress or pinned tickets and keeps every schedule
     /// invariant. With a prohibitive disruption penalty, no changes and no time passed, it hands a

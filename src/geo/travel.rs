@@ -96,6 +96,12 @@ mod tests {
     }
 
     proptest! {
+        #![proptest_config(ProptestConfig {
+            rng_seed: proptest::test_runner::RngSeed::Fixed(0x7_2a7e1),
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        })]
+
         /// Concave, increasing and zero at zero, hence subadditive: the triangle inequality on
         /// great-circle distance carries over to travel time.
         #[test]

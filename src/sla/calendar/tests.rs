@@ -144,7 +144,12 @@ fn walk(cal: &BusinessCalendar, start: DateTime<Utc>, minutes: u32) -> DateTime<
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig {
+            cases: 128,
+            rng_seed: proptest::test_runner::RngSeed::Fixed(0x5e9_0e11),
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        })]
 
     /// Against the minute walk, over spring and autumn changes, weekends and a holiday.
     #[test]
