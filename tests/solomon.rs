@@ -102,6 +102,7 @@ fn planner() -> Planner {
         config,
         PlannerConfig {
             rounds: 40,
+            relocate_passes: 10,
             ..PlannerConfig::default()
         },
     )
@@ -155,6 +156,15 @@ fn c101_visits_respect_windows_and_shifts() {
     // Best-known routing distance 828.94 (10 vehicles): stay within 25 % of it.
     let travel = timed.schedule.travel_km();
     assert!(travel <= 1.25 * 828.94, "travel {travel}");
+}
+
+#[test]
+fn c201_is_within_a_quarter_of_the_best_known_distance() {
+    let (inst, tickets, timed) = plan("C201");
+    check(&inst, &tickets, &timed);
+    assert_eq!(timed.plan.unassigned().len(), 0);
+    let travel = timed.schedule.travel_km();
+    assert!(travel <= 1.25 * 591.56, "travel {travel}");
 }
 
 #[test]

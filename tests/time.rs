@@ -160,9 +160,13 @@ proptest! {
     #![proptest_config(config(96))]
 
     #[test]
-    fn planned_routes_respect_time((engs, ts) in specs(), rounds in 0u32..4) {
+    fn planned_routes_respect_time((engs, ts) in specs(), rounds in 0u32..4, relocate in 0u32..3) {
         let (fleet, tickets) = build(&engs, &ts);
-        let timed = planner(rounds).plan(&fleet, &tickets, now()).unwrap();
+        let p = Planner::new(
+            Config::default(),
+            PlannerConfig { rounds, relocate_passes: relocate, ..PlannerConfig::default() },
+        );
+        let timed = p.plan(&fleet, &tickets, now()).unwrap();
         check(&fleet, &tickets, &timed, now(), true);
         // The document reads back identically.
         // The document reads back (floats may differ in the last digit: serde_json's default

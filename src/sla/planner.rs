@@ -33,6 +33,10 @@ pub struct PlannerConfig {
     /// Re-planning: points for moving a ticket away from the engineer the previous plan gave it to.
     /// Default 20.
     pub disruption_per_move: f64,
+    /// Passes of inter-route relocation after the rounds: a ticket moves to another eligible
+    /// engineer's route (best feasible position) when that lowers arc plus route costs. Costs one
+    /// candidate ranking per assigned ticket and pass, so it is off by default. Default 0.
+    pub relocate_passes: u32,
 }
 
 impl Default for PlannerConfig {
@@ -42,6 +46,7 @@ impl Default for PlannerConfig {
             lateness_feedback: true,
             fairness_per_hour: 0.0,
             disruption_per_move: 20.0,
+            relocate_passes: 0,
         }
     }
 }
@@ -216,17 +221,17 @@ impl Planner {
             previous: ctx.previous.clone(),
             move_cost: ctx.move_cost,
         };
-        let mut best: Option<(([usize; 4], f64), TimedPlan)> = None;
+        let mut best: Option<(Score, TimedPlan, Vec<SeqRoute>)> = None;
         let mut last_assignment: Option<Vec<Option<u32>>> = None;
         for round in 0..=self.config.rounds {
             let plan = self.dispatcher.plan_with(fleet, tickets, now, Some(&fb))?;
             let assignment = assignment_vector(fleet, tickets, &plan);
             let routes = self.sequence_all(fleet, tickets, now, ctx, &assignment);
             let dropped: usize = routes.iter().map(|r| r.dropped.len()).sum();
-            let timed = finish(fleet, tickets, now, plan, &routes);
+            let timed = finish(fleet, tickets, now, plan.clone(), &routes);
             let score = score(&timed, &routes);
-            if best.as_ref().is_none_or(|(b, _)| score < *b) {
-                best = Some((score, timed));
+            if best.as_ref().is_none_or(|(b, _, _)| score < *b) {
+                best = Some((score, timed, routes.clone()));
             }
             let converged = dropped == 0
                 && (!self.config.lateness_feedback
@@ -264,7 +269,161 @@ impl Planner {
             }
             last_assignment = Some(assignment);
         }
-        Ok(best.expect("at least one round").1)
+        let (_, mut timed, mut routes) = best.expect("at least one round");
+        if self.config.relocate_passes > 0 {
+            let moved = self.relocate(fleet, tickets, now, ctx, &mut routes, &mut timed)?;
+            if moved {
+                timed.schedule.routes = routes
+                    .iter()
+                    .filter(|r| !r.order.is_empty())
+                    .map(|r| build_route(fleet, tickets, now, r))
+                    .collect();
+            }
+        }
+        Ok(timed)
+    }
+
+    /// Inter-route relocation: moves single tickets between routes while that lowers the total of
+    /// arc costs (with the disruption and fairness terms of `ctx`) and route costs, keeping every
+    /// route feasible and every engineer within capacity and eligible. Returns whether anything
+    /// moved; `timed.plan`'s assignments follow the moves.
+    fn relocate(
+        &self,
+        fleet: &Fleet,
+        tickets: &[Ticket],
+        now: DateTime<Utc>,
+        ctx: &Context,
+        routes: &mut Vec<SeqRoute>,
+        timed: &mut TimedPlan,
+    ) -> Result<bool, Error> {
+        let cfg = self.dispatcher.config();
+        let mut route_of: HashMap<u32, usize> = routes
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.engineer, i))
+            .collect();
+        let cost_of = |e: u32, ts: &[usize]| -> Option<(SeqRoute, f64)> {
+            let (start, jobs) = self.route_input(fleet, tickets, now, ctx, e, ts);
+            let seq = Sequencer::new(&cfg.time, cfg.weights.travel_per_km, start, &jobs);
+            let idx: Vec<usize> = (0..ts.len()).collect();
+            let (viol, cost) = seq.score(&idx);
+            if viol > 1e-9 {
+                return None;
+            }
+            let return_km = seq.return_km(&idx);
+            let r = SeqRoute {
+                engineer: e,
+                order: ts.to_vec(),
+                dropped: Vec::new(),
+                times: seq.timeline(&idx),
+                start,
+                cost,
+                return_km,
+                return_min: cfg.time.travel.minutes(return_km),
+            };
+            Some((r, cost))
+        };
+        let extra = |t: usize, e: u32| {
+            let moved = ctx
+                .previous
+                .get(t)
+                .copied()
+                .flatten()
+                .is_some_and(|p| p != e);
+            if moved { ctx.move_cost } else { 0.0 }
+        };
+        let mut any = false;
+        for _ in 0..self.config.relocate_passes {
+            let mut improved = false;
+            let order: Vec<(usize, u32)> = routes
+                .iter()
+                .flat_map(|r| r.order.iter().map(move |&t| (t, r.engineer)))
+                .collect();
+            for (t, from) in order {
+                let ticket = &tickets[t];
+                if ticket.pinned_engineer.is_some() {
+                    continue;
+                }
+                let ranking = self.dispatcher.candidates(fleet, ticket, now)?;
+                let from_id = &fleet.engineers()[from as usize].id;
+                let Some(own) = ranking.eligible.iter().find(|c| &c.engineer == from_id) else {
+                    continue;
+                };
+                let a = route_of[&from];
+                let without: Vec<usize> = routes[a]
+                    .order
+                    .iter()
+                    .copied()
+                    .filter(|&x| x != t)
+                    .collect();
+                let Some((a_new, a_cost)) = cost_of(from, &without) else {
+                    continue;
+                };
+                let base = own.cost.total + extra(t, from) + routes[a].cost - a_cost;
+                let mut best: Option<(f64, u32, SeqRoute, usize)> = None;
+                for (rank, c) in ranking.eligible.iter().enumerate() {
+                    let Some(e) = fleet.position(&c.engineer) else {
+                        continue;
+                    };
+                    if e == from {
+                        continue;
+                    }
+                    let b_order: Vec<usize> = route_of
+                        .get(&e)
+                        .map_or(Vec::new(), |&b| routes[b].order.clone());
+                    if b_order.len() as u32 >= fleet.engineers()[e as usize].remaining_capacity() {
+                        continue;
+                    }
+                    let b_cost = route_of.get(&e).map_or(0.0, |&b| routes[b].cost);
+                    let mut ts = b_order.clone();
+                    ts.push(t);
+                    let (start, jobs) = self.route_input(fleet, tickets, now, ctx, e, &ts);
+                    let seq = Sequencer::new(&cfg.time, cfg.weights.travel_per_km, start, &jobs);
+                    let mut idx: Vec<usize> = (0..b_order.len()).collect();
+                    if !seq.insert_best(&mut idx, b_order.len()) {
+                        continue;
+                    }
+                    let new_order: Vec<usize> = idx.iter().map(|&j| ts[j]).collect();
+                    let Some((b_new, b_new_cost)) = cost_of(e, &new_order) else {
+                        continue;
+                    };
+                    let gain = base - (c.cost.total + extra(t, e) + b_new_cost - b_cost);
+                    if gain > 1e-6 && best.as_ref().is_none_or(|b| gain > b.0 + 1e-9) {
+                        best = Some((gain, e, b_new, rank));
+                    }
+                }
+                let Some((_, e, b_new, rank)) = best else {
+                    continue;
+                };
+                routes[a] = a_new;
+                match route_of.get(&e) {
+                    Some(&b) => routes[b] = b_new,
+                    None => {
+                        route_of.insert(e, routes.len());
+                        routes.push(b_new);
+                    }
+                }
+                let c = &ranking.eligible[rank];
+                if let Some(x) = timed
+                    .plan
+                    .assignments
+                    .iter_mut()
+                    .find(|x| x.ticket == ticket.id)
+                {
+                    x.engineer = c.engineer.clone();
+                    x.distance_km = c.distance_km;
+                    x.cost = c.cost.with_adjustment(extra(t, e));
+                    x.candidate_rank = rank as u32;
+                }
+                improved = true;
+                any = true;
+            }
+            if !improved {
+                break;
+            }
+        }
+        routes.sort_by_key(|r| r.engineer);
+        Ok(any)
     }
 
     /// Sequences every engineer's tickets (parallel over engineers with `parallel`).
@@ -407,7 +566,10 @@ pub(crate) fn assignment_vector(
 }
 
 /// (unassigned per priority, route cost): lower is better, the most urgent priority first.
-fn score(timed: &TimedPlan, routes: &[SeqRoute]) -> ([usize; 4], f64) {
+type Score = ([usize; 4], f64);
+
+/// The score of a round.
+fn score(timed: &TimedPlan, routes: &[SeqRoute]) -> Score {
     let mut unassigned = [0usize; 4];
     for u in &timed.plan.unassigned {
         unassigned[u.priority.index()] += 1;
