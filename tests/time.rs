@@ -498,3 +498,62 @@ fn fairness_sends_new_work_to_the_engineer_with_fewer_hours_today() {
         );
     }
 }
+
+#[test]
+fn the_time_constraint_names_the_limit_and_prices_overtime() {
+    use dispatchkit::{Dispatcher, TimeLimit, Violation};
+    // ana at the ticket; shift ends at 09:00.
+    let mut ana = Engineer::new("ana", pos(0.0, 0.0), 5).with_skill("fix", 3);
+    ana.shift = Some(Shift {
+        start: now(),
+        end: now() + Duration::hours(1),
+    });
+    let fleet = Fleet::new(vec![ana]).unwrap();
+    let ticket = |dur: u32| Ticket::new("t", pos(0.0, 0.0), "fix", now()).with_duration_min(dur);
+    let limit = |d: &Dispatcher, t: &Ticket| {
+        let r = d.candidates(&fleet, t, now()).unwrap();
+        match r.rejected.first().map(|x| &x.violation) {
+            Some(Violation::Time { limit }) => Some(*limit),
+            None => None,
+            other => panic!("{other:?}"),
+        }
+    };
+    let plain = Dispatcher::new(Config::default());
+    assert_eq!(limit(&plain, &ticket(60)), None);
+    assert_eq!(limit(&plain, &ticket(61)), Some(TimeLimit::Shift));
+    // A window that closed before anyone can get there.
+    let gone = ticket(10).with_appointment(now() - Duration::hours(2), now() - Duration::hours(1));
+    assert_eq!(limit(&plain, &gone), Some(TimeLimit::Window));
+    // Overtime allowed: feasible, and the 30 minutes cost 30 points.
+    let overtime = Config::default().time(TimeConfig {
+        max_overtime_min: 30,
+        ..TimeConfig::default()
+    });
+    let d = Dispatcher::new(overtime);
+    let r = d.candidates(&fleet, &ticket(90), now()).unwrap();
+    assert!(
+        (r.eligible[0].cost.time - 30.0).abs() < 1e-9,
+        "{:?}",
+        r.eligible[0].cost
+    );
+    // Hard deadlines: due in 30 minutes, work takes 60.
+    let hard = Dispatcher::new(Config::default().time(TimeConfig {
+        hard_deadlines: true,
+        ..TimeConfig::default()
+    }));
+    let due = ticket(60).with_sla_due(now() + Duration::minutes(30));
+    assert_eq!(limit(&hard, &due), Some(TimeLimit::Deadline));
+    // Soft: feasible; lateness no one could avoid (30 min) is not priced, so time costs 0.
+    let r = plain.candidates(&fleet, &due, now()).unwrap();
+    assert_eq!(r.eligible[0].cost.time, 0.0);
+    // A plan counts the rejection under `time`.
+    let plan = plain.plan(&fleet, &[ticket(61)], now()).unwrap();
+    assert_eq!(plan.stats().screening.time, 1);
+    assert!(matches!(
+        plan.unassigned()[0].reason,
+        dispatchkit::Reason::NoEligibleEngineer {
+            constraint: dispatchkit::Constraint::Time,
+            ..
+        }
+    ));
+}

@@ -187,8 +187,8 @@ impl Planner {
     /// with `parallel`).
     ///
     /// # Errors
-    /// [`ErrorKind::InvalidChange`](crate::ErrorKind::InvalidChange)-free: never fails today; the
-    /// `Result` leaves room for validation of plans from other sources.
+    /// None today: assignments naming an engineer or ticket that is not given are ignored. The
+    /// `Result` leaves room to validate plans from other sources.
     pub fn schedule(
         &self,
         fleet: &Fleet,
