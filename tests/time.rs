@@ -363,6 +363,24 @@ fn alerts_name_breaches_risks_and_a_better_engineer() {
         }
         other => panic!("{other:?}"),
     }
+    // With a policy whose response target is 1 minute (wall-clock), every stop not reached within
+    // a minute of its creation (07:00) is late to respond: t02 (on time, plenty of slack) shows it.
+    let policy = dispatchkit::sla::SlaPolicy::new(
+        dispatchkit::sla::BusinessCalendar::always(),
+        vec![dispatchkit::sla::SlaTarget::new(1, 100_000).around_the_clock()],
+    );
+    let with_policy = AlertConfig {
+        policy: Some(policy),
+        ..AlertConfig::default()
+    };
+    let alerts = p
+        .alerts(&fleet, &tickets, &timed, now(), &with_policy)
+        .unwrap();
+    let a = alerts.iter().find(|a| a.ticket.as_str() == "t02").unwrap();
+    assert!(
+        matches!(a.kind, AlertKind::ResponseLate { late_min } if late_min > 60.0),
+        "{a:?}"
+    );
     // At noon the due time has passed: breached.
     let noon = now() + Duration::hours(4);
     let alerts = p

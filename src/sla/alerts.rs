@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::planner::{Planner, job};
+use super::policy::SlaPolicy;
 use super::schedule::TimedPlan;
 use crate::error::Error;
 use crate::fleet::Fleet;
@@ -14,7 +15,7 @@ use crate::solve::Reason;
 use crate::solve::time::{at_minutes, minutes_since};
 
 /// When a ticket deserves an alert.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct AlertConfig {
     /// A scheduled ticket whose predicted slack to its due time is below this many minutes is at
@@ -22,6 +23,10 @@ pub struct AlertConfig {
     pub at_risk_slack_min: f64,
     /// An unassigned ticket open for at least this many minutes is overdue for dispatch. Default 60.
     pub unassigned_after_min: f64,
+    /// With a policy, a scheduled ticket whose ETA is after its response due time
+    /// ([`SlaPolicy::due`]) is reported too. Default none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy: Option<SlaPolicy>,
 }
 
 impl Default for AlertConfig {
@@ -29,6 +34,7 @@ impl Default for AlertConfig {
         AlertConfig {
             at_risk_slack_min: 30.0,
             unassigned_after_min: 60.0,
+            policy: None,
         }
     }
 }
@@ -45,6 +51,12 @@ pub enum AlertKind {
     /// The schedule predicts completion after the due time.
     PredictedBreach {
         /// Predicted minutes late.
+        late_min: f64,
+    },
+    /// Resolution is on time, but the engineer is predicted to arrive after the response due time
+    /// of the alert configuration's policy.
+    ResponseLate {
+        /// Predicted minutes between the response due time and the ETA.
         late_min: f64,
     },
     /// Predicted completion is on time, with less slack than the threshold.
@@ -97,8 +109,9 @@ pub struct Alert {
 
 impl Planner {
     /// The tickets of a timed plan that need attention at `now`: breached (due passed), predicted
-    /// to breach, at risk (slack below [`AlertConfig::at_risk_slack_min`]), and unassigned for
-    /// longer than [`AlertConfig::unassigned_after_min`]; each with a suggested action.
+    /// to breach, predicted to miss the response due time (with [`AlertConfig::policy`]), at risk
+    /// (slack below [`AlertConfig::at_risk_slack_min`]), and unassigned for longer than
+    /// [`AlertConfig::unassigned_after_min`]; each with a suggested action.
     ///
     /// The action is to re-assign to the eligible engineer (from
     /// [`Dispatcher::candidates`](crate::Dispatcher::candidates), so reach, skill, shift, capacity
@@ -106,11 +119,12 @@ impl Planner {
     /// of that engineer's route, if that is earlier than now predicted (and, for an unassigned
     /// ticket, at all possible); otherwise to escalate the priority one level (P1 stays P1).
     ///
-    /// Sorted by kind (breached, predicted breach, at risk, unassigned), then priority, then
-    /// ticket id. `O(alerts × candidates)`.
+    /// Sorted by kind (breached, predicted breach, response late, at risk, unassigned), then
+    /// priority, then ticket id. `O(alerts × candidates)`.
     ///
     /// # Errors
-    /// An invalid configuration or ticket, as [`Dispatcher::candidates`](crate::Dispatcher::candidates).
+    /// An invalid configuration or ticket, as [`Dispatcher::candidates`](crate::Dispatcher::candidates);
+    /// an invalid policy calendar, as [`SlaPolicy::due`].
     pub fn alerts(
         &self,
         fleet: &Fleet,
@@ -123,21 +137,34 @@ impl Planner {
         let mut out: Vec<(u8, Alert)> = Vec::new();
         for route in &timed.schedule.routes {
             for stop in &route.stops {
-                let (Some(due), Some(slack)) = (stop.due, stop.slack_min) else {
-                    continue;
-                };
-                let (rank, kind) = if due < now {
-                    let overdue_min = minutes_since(due, now);
-                    (0, AlertKind::Breached { overdue_min })
-                } else if stop.breached {
-                    (1, AlertKind::PredictedBreach { late_min: -slack })
-                } else if slack < config.at_risk_slack_min {
-                    (2, AlertKind::AtRisk { slack_min: slack })
-                } else {
-                    continue;
-                };
                 let Some(ticket) = by_id.get(&stop.ticket) else {
                     continue;
+                };
+                let response = match &config.policy {
+                    Some(p) if !stop.in_progress => p.due(ticket)?.map(|d| d.response),
+                    _ => None,
+                };
+                let response_late = response
+                    .filter(|r| stop.arrival > *r)
+                    .map(|r| minutes_since(r, stop.arrival));
+                let (rank, kind) = match (stop.due, stop.slack_min) {
+                    (Some(due), _) if due < now => {
+                        let overdue_min = minutes_since(due, now);
+                        (0, AlertKind::Breached { overdue_min })
+                    }
+                    (Some(_), Some(slack)) if stop.breached => {
+                        (1, AlertKind::PredictedBreach { late_min: -slack })
+                    }
+                    _ if response_late.is_some() => (
+                        2,
+                        AlertKind::ResponseLate {
+                            late_min: response_late.unwrap_or(0.0),
+                        },
+                    ),
+                    (Some(_), Some(slack)) if slack < config.at_risk_slack_min => {
+                        (3, AlertKind::AtRisk { slack_min: slack })
+                    }
+                    _ => continue,
                 };
                 let action = self.action(
                     fleet,
@@ -168,7 +195,7 @@ impl Planner {
             }
             let action = self.action(fleet, ticket, timed, now, None)?;
             out.push((
-                3,
+                4,
                 Alert {
                     ticket: u.ticket.clone(),
                     priority: u.priority,
