@@ -575,3 +575,16 @@ fn the_time_constraint_names_the_limit_and_prices_overtime() {
         }
     ));
 }
+
+#[test]
+fn bad_travel_profiles_name_the_field() {
+    let mut time = TimeConfig::default();
+    time.travel.rural_speed_kmh = 5.0; // slower than urban: breaks the triangle inequality
+    let d = dispatchkit::Dispatcher::new(Config::default().time(time));
+    let (fleet, tickets) = build(&[(0.0, 0.0, 8, 5)], &[(0.5, 0.0, None, 30, None, 2, None)]);
+    let err = d.plan(&fleet, &tickets, now()).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "configuration `time.travel.rural_speed_kmh`: value 5 is not a valid value"
+    );
+}

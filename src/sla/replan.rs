@@ -180,7 +180,9 @@ impl Planner {
     /// - Everything else stays exactly as it was, times included: routes that no change touches
     ///   are not re-timed (report a [`Change::Moved`] to refresh an engineer's ETAs).
     ///
-    /// Tickets that cannot be placed are unassigned with a reason.
+    /// Tickets that cannot be placed are unassigned with a reason. Tickets that were already
+    /// unassigned are not retried here (that would rank candidates for every one of them); use
+    /// [`Planner::reoptimize`] when capacity has been freed.
     ///
     /// Cost: `O(k · (log m + c · s²))` for `k` tickets to place, `c` candidates and `s` stops per
     /// route, plus `O(n)` when tickets leave the plan and `O(m log m)` when engineers change.

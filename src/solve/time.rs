@@ -61,8 +61,14 @@ impl TimeConfig {
 
     /// The first invalid number, as (field, value).
     pub(crate) fn invalid(&self) -> Option<(&'static str, f64)> {
-        if let Some(bad) = self.travel.validate() {
-            return Some(bad);
+        if let Some((field, value)) = self.travel.validate() {
+            let field = match field {
+                "urban_speed_kmh" => "time.travel.urban_speed_kmh",
+                "rural_speed_kmh" => "time.travel.rural_speed_kmh",
+                "detour_factor" => "time.travel.detour_factor",
+                _ => "time.travel.urban_km",
+            };
+            return Some((field, value));
         }
         let fields = [
             ("time.overtime_per_min", self.overtime_per_min),
