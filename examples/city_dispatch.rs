@@ -74,13 +74,14 @@ fn parse_args() -> Result<Args, String> {
 }
 
 /// The groups unassigned tickets are counted in, in display order.
-const REASON_GROUPS: [&str; 6] = [
+const REASON_GROUPS: [&str; 7] = [
     "no engineer in reach",
     "no one with the skill",
     "off shift",
     "all capable engineers full before the run",
     "candidates filled by others",
     "other",
+    "no one can make it in time",
 ];
 
 /// The index of a reason's group in [`REASON_GROUPS`].
@@ -92,9 +93,11 @@ fn reason_group(reason: &Reason) -> usize {
             Constraint::Shift => 2,
             Constraint::Capacity => 3,
             Constraint::Reach | Constraint::Rule => 5,
+            Constraint::Time => 6,
         },
         Reason::CandidatesFull { .. } => 4,
         Reason::NotWorthAssigning { .. } => 5,
+        Reason::NoTimeInRoute { .. } => 6,
     }
 }
 
@@ -111,10 +114,17 @@ fn describe_reason(reason: &Reason) -> String {
         Reason::NoEligibleEngineer {
             rule, screening, ..
         } => format!(
-            "{} engineers in reach, none eligible (skill removed {}, shift {}, capacity {}; \
-             rule `{rule}` removed the last)",
-            screening.in_reach, screening.skill, screening.shift, screening.capacity
+            "{} engineers in reach, none eligible (skill removed {}, shift {}, capacity {}, \
+             time {}; rule `{rule}` removed the last)",
+            screening.in_reach,
+            screening.skill,
+            screening.shift,
+            screening.capacity,
+            screening.time
         ),
+        Reason::NoTimeInRoute { engineer } => {
+            format!("{engineer} could not fit it into a route in time")
+        }
         Reason::CandidatesFull {
             candidates,
             took_higher_priority,
@@ -166,6 +176,7 @@ fn describe_violation(v: &Violation) -> String {
             Some(c) => format!("rejected by `{rule}`: {c}"),
             None => format!("rejected by `{rule}`"),
         },
+        Violation::Time { limit } => format!("cannot make it in time ({limit:?})"),
     }
 }
 

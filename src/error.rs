@@ -194,6 +194,31 @@ pub enum ErrorKind {
     },
     /// A simulation was cancelled by its progress callback.
     Cancelled,
+    /// A ticket's appointment window ends before it starts.
+    InvalidWindow {
+        /// The ticket's id.
+        ticket: String,
+    },
+    /// A business calendar or SLA policy is inconsistent (opening hours that close before they open,
+    /// an offset out of range, ...).
+    InvalidCalendar {
+        /// Where in the calendar or policy (`hours[2]`, `utc_offset_min`, `targets[0]`).
+        field: String,
+        /// What is wrong with it.
+        problem: &'static str,
+    },
+    /// A re-planning change names a ticket or engineer that the plan does not know, or adds a ticket
+    /// whose id it already has.
+    InvalidChange {
+        /// Position of the change in its list (0-based).
+        index: usize,
+        /// Ticket or engineer.
+        entity: Entity,
+        /// The id named.
+        id: String,
+        /// What is wrong.
+        problem: &'static str,
+    },
 }
 
 impl Error {
@@ -365,6 +390,18 @@ impl fmt::Display for Error {
                 problem,
             } => write!(f, "policy `{policy}`, decision #{index}: {problem}"),
             ErrorKind::Cancelled => f.write_str("simulation cancelled"),
+            ErrorKind::InvalidWindow { ticket } => {
+                write!(f, "ticket {ticket:?}: appointment ends before it starts")
+            }
+            ErrorKind::InvalidCalendar { field, problem } => {
+                write!(f, "calendar `{field}`: {problem}")
+            }
+            ErrorKind::InvalidChange {
+                index,
+                entity,
+                id,
+                problem,
+            } => write!(f, "change #{index}: {entity} {id:?} {problem}"),
         }
     }
 }

@@ -8,16 +8,17 @@ pub mod geo;
 pub mod model;
 pub mod rules;
 pub mod sim;
+pub mod sla;
 pub mod solve;
 
 pub use error::{Entity, Error, ErrorKind};
 pub use fleet::Fleet;
 pub use model::{
     AttrValue, Attributes, Customer, Engineer, EngineerId, LatLon, Priority, Shift, Ticket,
-    TicketId, Tier,
+    TicketId, Tier, TimeWindow,
 };
 pub use solve::{
     Assignment, Candidate, CandidateSet, Config, Constraint, CostBreakdown, CostWeights,
     Dispatcher, Plan, PlanStats, Ranking, Reason, Rejection, Screening, SolverKind, StageTimings,
-    Unassigned, Violation,
+    TimeConfig, TimeLimit, Unassigned, Violation,
 };

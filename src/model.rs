@@ -207,6 +207,19 @@ pub struct Ticket {
     /// Custom attributes.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub attributes: Attributes,
+    /// When the customer expects the engineer: work must start inside this window (an engineer who
+    /// arrives early waits). `None`: any time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub appointment: Option<TimeWindow>,
+}
+
+/// A window of time, both ends included: an appointment slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimeWindow {
+    /// Earliest start.
+    pub start: DateTime<Utc>,
+    /// Latest start.
+    pub end: DateTime<Utc>,
 }
 
 fn default_duration_min() -> u32 {
@@ -233,7 +246,26 @@ impl Ticket {
             customer: None,
             pinned_engineer: None,
             attributes: Attributes::new(),
+            appointment: None,
         }
+    }
+
+    /// Sets the appointment window (chainable).
+    pub fn with_appointment(mut self, start: DateTime<Utc>, end: DateTime<Utc>) -> Ticket {
+        self.appointment = Some(TimeWindow { start, end });
+        self
+    }
+
+    /// Sets the estimated time on site (chainable).
+    pub fn with_duration_min(mut self, minutes: u32) -> Ticket {
+        self.duration_min = minutes;
+        self
+    }
+
+    /// Sets the SLA due time (chainable).
+    pub fn with_sla_due(mut self, due: DateTime<Utc>) -> Ticket {
+        self.sla_due = Some(due);
+        self
     }
 
     /// Sets the priority (chainable).
@@ -408,7 +440,7 @@ pub fn validate_engineers(engineers: &[Engineer]) -> Result<(), Error> {
 }
 
 /// Checks a list of tickets against a fleet's engineer ids: ids non-empty and unique, coordinates valid,
-/// minimum level 0..=5, every referenced engineer known.
+/// minimum level 0..=5, appointment windows ordered, every referenced engineer known.
 ///
 /// # Errors
 /// The first problem found, naming the ticket.
@@ -426,6 +458,12 @@ pub fn validate_tickets(
                 id: id.to_string(),
                 skill: t.category.clone(),
                 level: t.min_level.into(),
+            }
+            .into());
+        }
+        if t.appointment.is_some_and(|w| w.end < w.start) {
+            return Err(ErrorKind::InvalidWindow {
+                ticket: id.to_string(),
             }
             .into());
         }

@@ -1,11 +1,13 @@
-//! Geography: great-circle distances and the engineer spatial index.
+//! Geography: great-circle distances, travel time and the engineer spatial index.
 //!
 //! This is the only part of the crate that uses `rstar`; none of its types appear in the public API.
 
 mod index;
+mod travel;
 
 pub(crate) use index::sort_neighbors;
 pub use index::{EngineerIndex, Neighbor};
+pub use travel::TravelProfile;
 
 use crate::model::LatLon;
 

@@ -6,10 +6,17 @@
 //! and scores them; and its per-engineer limits give each engineer's room. Each rejected engineer is
 //! counted against the first rule it fails, so when a ticket ends with no candidate, the rule that
 //! removed the last one is known. The typed [`Constraint`]s are the default policy's rules by name.
+//!
+//! After the policy, the time model ([`TimeConfig`](super::TimeConfig)) checks that the engineer can
+//! arrive inside the ticket's appointment window and finish within its shift plus overtime (and, with
+//! hard deadlines, before the SLA is due); a pair that cannot is rejected as `time`, and the others
+//! pay their overtime and predicted lateness on top of the policy's cost.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::config::Config;
+use super::time::{self, TimeLimit};
 use crate::error::Error;
 use crate::fleet::Fleet;
 use crate::geo::Neighbor;
@@ -34,6 +41,9 @@ pub enum Constraint {
     /// Any other rule of the dispatcher's policy (see [`Violation::Rule`] and
     /// [`Screening::rules`]).
     Rule,
+    /// Can arrive inside the appointment window and finish within its shift (plus overtime), and,
+    /// with hard deadlines, before the SLA is due; see [`TimeConfig`](super::TimeConfig).
+    Time,
 }
 
 impl Constraint {
@@ -74,6 +84,11 @@ pub enum Violation {
         /// Tickets already held.
         open_tickets: i32,
     },
+    /// Cannot do the ticket in time.
+    Time {
+        /// The limit it would break.
+        limit: TimeLimit,
+    },
     /// A policy rule that is not one of the built-in ones.
     Rule {
         /// The rule's name.
@@ -92,6 +107,7 @@ impl Violation {
             Violation::Shift { .. } => Constraint::Shift,
             Violation::Capacity { .. } => Constraint::Capacity,
             Violation::Rule { .. } => Constraint::Rule,
+            Violation::Time { .. } => Constraint::Time,
         }
     }
 }
@@ -112,8 +128,21 @@ pub struct CostBreakdown {
     pub other: f64,
     /// Convex load-balancing cost of this ticket's slot (0 unless load balancing is on).
     pub load_balance: f64,
+    /// Overtime and predicted SLA lateness if the ticket were the engineer's next stop
+    /// ([`TimeConfig`](super::TimeConfig)); left out of the document when 0.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub time: f64,
+    /// Set by the time planner ([`sla`](crate::sla)): lateness that sequencing predicts beyond the
+    /// first stop, fairness over the day, and the disruption penalty of moving a ticket when
+    /// re-planning; left out of the document when 0.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub adjustment: f64,
     /// The sum of the terms.
     pub total: f64,
+}
+
+fn is_zero(v: &f64) -> bool {
+    *v == 0.0
 }
 
 impl CostBreakdown {
@@ -129,6 +158,19 @@ impl CostBreakdown {
             c.total += points;
         }
         c
+    }
+
+    /// Adds the first-stop time cost of a pair.
+    pub(crate) fn with_time(mut self, points: f64) -> Self {
+        self.time = points;
+        self.total += points;
+        self
+    }
+
+    pub(crate) fn with_adjustment(mut self, points: f64) -> Self {
+        self.adjustment = points;
+        self.total += points;
+        self
     }
 
     pub(crate) fn with_load_balance(mut self, points: f64) -> Self {
@@ -194,6 +236,9 @@ pub struct Screening {
     pub shift: u32,
     /// Removed by the default policy's `capacity` limit (no room left).
     pub capacity: u32,
+    /// Removed by time (window, shift end, hard deadline, route).
+    #[serde(default)]
+    pub time: u32,
     /// Removed by each rule, in evaluation order (requires, then limits); rules that removed none
     /// are left out.
     pub rules: Vec<RuleCount>,
@@ -207,6 +252,7 @@ impl Constraint {
             "skill" => Constraint::Skill,
             "on_shift" => Constraint::Shift,
             "capacity" => Constraint::Capacity,
+            "time" => Constraint::Time,
             _ => return None,
         })
     }
@@ -218,6 +264,7 @@ impl Screening {
             Some(Constraint::Skill) => self.skill += 1,
             Some(Constraint::Shift) => self.shift += 1,
             Some(Constraint::Capacity) => self.capacity += 1,
+            Some(Constraint::Time) => self.time += 1,
             _ => {}
         }
         match self.rules.iter_mut().find(|r| r.rule == rule) {
@@ -253,6 +300,7 @@ impl Screening {
         self.skill += other.skill;
         self.shift += other.shift;
         self.capacity += other.capacity;
+        self.time += other.time;
         for r in &other.rules {
             match self.rules.iter_mut().find(|x| x.rule == r.rule) {
                 Some(x) => x.rejected += r.rejected,
@@ -276,6 +324,10 @@ pub(crate) struct Screened {
 /// A rejected engineer: where it is, and the rule (index into [`Screener::rule_names`]).
 pub(crate) type Rejected = (Neighbor, usize);
 
+/// Which engineers a ticket may go to beyond the policy and the time model (`false`: counted as
+/// `time`, limit [`TimeLimit::Route`]), and extra points on the others. Set by the time planner.
+pub(crate) type Allowed<'a> = Option<&'a (dyn Fn(u32) -> bool + Sync)>;
+
 /// One run's screening state: the policy prepared over the fleet.
 pub(crate) struct Screener<'a> {
     fleet: &'a Fleet,
@@ -285,8 +337,10 @@ pub(crate) struct Screener<'a> {
     subset: Option<Vec<u32>>,
     /// Tickets each engineer may still take under the policy's per-engineer limits.
     room: Vec<u32>,
-    /// Requires, then the limit that removes engineers with no room.
+    /// Requires, then the limit that removes engineers with no room, then `time`.
     pub rule_names: Vec<String>,
+    config: &'a Config,
+    now: DateTime<Utc>,
 }
 
 impl<'a> Screener<'a> {
@@ -295,17 +349,27 @@ impl<'a> Screener<'a> {
     pub(crate) fn new(
         fleet: &'a Fleet,
         policy: &'a Policy,
+        config: &'a Config,
         now: DateTime<Utc>,
         max_tickets: usize,
     ) -> Result<Screener<'a>, Error> {
         let eval = policy.evaluator(fleet.engineers(), now)?;
-        Ok(Screener::finish(fleet, policy, eval, None, max_tickets))
+        Ok(Screener::finish(
+            fleet,
+            policy,
+            config,
+            now,
+            eval,
+            None,
+            max_tickets,
+        ))
     }
 
     /// Prepares the policy over a few engineers only (real-time queries).
     pub(crate) fn subset(
         fleet: &'a Fleet,
         policy: &'a Policy,
+        config: &'a Config,
         now: DateTime<Utc>,
         subset: Vec<u32>,
     ) -> Result<Screener<'a>, Error> {
@@ -314,15 +378,20 @@ impl<'a> Screener<'a> {
         Ok(Screener::finish(
             fleet,
             policy,
+            config,
+            now,
             eval,
             Some(subset),
             usize::MAX,
         ))
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn finish(
         fleet: &'a Fleet,
         policy: &'a Policy,
+        config: &'a Config,
+        now: DateTime<Utc>,
         eval: Evaluator<'a>,
         subset: Option<Vec<u32>>,
         max_tickets: usize,
@@ -348,6 +417,7 @@ impl<'a> Screener<'a> {
                 .find(|l| l.team.is_none())
                 .map_or_else(|| "limit".to_string(), |l| l.name),
         );
+        rule_names.push("time".to_string());
         Screener {
             fleet,
             policy,
@@ -355,7 +425,25 @@ impl<'a> Screener<'a> {
             subset,
             room,
             rule_names,
+            config,
+            now,
         }
+    }
+
+    /// The time model's verdict on a pair that passed the policy: `Err` with the limit it breaks,
+    /// or the first-stop time cost in points.
+    fn time_cost(
+        &self,
+        ticket: &Ticket,
+        n: Neighbor,
+        allowed: Allowed<'_>,
+    ) -> Result<f64, TimeLimit> {
+        let engineer = &self.fleet.engineers()[n.index as usize];
+        let stop = time::first_stop(&self.config.time, engineer, ticket, n.distance_km, self.now)?;
+        if allowed.is_some_and(|ok| !ok(n.index)) {
+            return Err(TimeLimit::Route);
+        }
+        Ok(stop.cost(&self.config.time, ticket.priority))
     }
 
     /// The room of fleet engineer `e` (only for full-fleet screeners).
@@ -379,6 +467,7 @@ impl<'a> Screener<'a> {
         ticket: &Ticket,
         cap: usize,
         scratch: &mut ScreenScratch,
+        allowed: Allowed<'_>,
         mut rejected: Option<&mut Vec<Rejected>>,
     ) -> Result<Screened, Error> {
         let mut prepared = self.eval.ticket(ticket)?;
@@ -400,7 +489,8 @@ impl<'a> Screener<'a> {
             },
             priority,
         };
-        let limit_rule = self.rule_names.len() - 1;
+        let limit_rule = self.rule_names.len() - 2;
+        let time_rule = self.rule_names.len() - 1;
         if let Some(pinned) = &ticket.pinned_engineer {
             // Validation guarantees the pinned engineer exists.
             if let (Some(e), Some(lane)) = (
@@ -421,9 +511,19 @@ impl<'a> Screener<'a> {
                         r.push((n, limit_rule));
                     }
                 } else {
-                    let (_, cost) = self.eval.interpret(&prepared, lane, n.distance_km);
-                    out.eligible.push(n);
-                    out.cost.push(cost);
+                    match self.time_cost(ticket, n, allowed) {
+                        Ok(time) => {
+                            let (_, cost) = self.eval.interpret(&prepared, lane, n.distance_km);
+                            out.eligible.push(n);
+                            out.cost.push(cost + time);
+                        }
+                        Err(_) => {
+                            out.screening.count(&self.rule_names[time_rule]);
+                            if let Some(r) = rejected.as_deref_mut() {
+                                r.push((n, time_rule));
+                            }
+                        }
+                    }
                 }
             }
             out.screening.rules.retain(|r| r.rejected > 0);
@@ -484,17 +584,24 @@ impl<'a> Screener<'a> {
                     break 'windows;
                 }
                 out.screening.in_reach += 1;
+                let mut time = 0.0;
                 let rule = if ff[k] != u16::MAX {
                     Some(ff[k] as usize)
                 } else if self.room[idx[k] as usize] == 0 {
                     Some(limit_rule)
                 } else {
-                    None
+                    match self.time_cost(ticket, *n, allowed) {
+                        Ok(t) => {
+                            time = t;
+                            None
+                        }
+                        Err(_) => Some(time_rule),
+                    }
                 };
                 match rule {
                     None => {
                         out.eligible.push(*n);
-                        out.cost.push(cost[k]);
+                        out.cost.push(cost[k] + time);
                         if out.eligible.len() == cap {
                             boundary = n.distance_km;
                         }
@@ -518,16 +625,23 @@ impl<'a> Screener<'a> {
         Ok(out)
     }
 
-    /// The cost of fleet engineer `e` for `ticket`, score by score (policy rule names and points).
-    pub(crate) fn terms(
+    /// The cost of fleet engineer `e` for `ticket`: the policy's scores (by rule) and the time
+    /// model's first-stop cost.
+    pub(crate) fn breakdown(
         &self,
         ticket: &Ticket,
         e: u32,
         km: f64,
-    ) -> Result<Vec<(String, f64)>, Error> {
+    ) -> Result<CostBreakdown, Error> {
         let lane = self.lane(e).unwrap_or(0);
         let prepared = self.eval.ticket(ticket)?;
-        Ok(self.eval.terms(&prepared, lane, km))
+        let terms = self.eval.terms(&prepared, lane, km);
+        let n = Neighbor {
+            index: e,
+            distance_km: km,
+        };
+        let time = self.time_cost(ticket, n, None).unwrap_or(0.0);
+        Ok(CostBreakdown::from_terms(&terms).with_time(time))
     }
 }
 
@@ -548,6 +662,7 @@ pub(crate) fn violation(
     rule: &str,
     km: f64,
     policy: &Policy,
+    config: &Config,
     now: DateTime<Utc>,
 ) -> Violation {
     let explained = || {
@@ -573,6 +688,11 @@ pub(crate) fn violation(
         Some(Constraint::Capacity) => Violation::Capacity {
             capacity: engineer.capacity,
             open_tickets: engineer.open_tickets,
+        },
+        Some(Constraint::Time) => Violation::Time {
+            limit: time::first_stop(&config.time, engineer, ticket, km, now)
+                .err()
+                .unwrap_or(TimeLimit::Route),
         },
         None | Some(Constraint::Rule) => Violation::Rule {
             rule: rule.to_string(),

@@ -1,7 +1,8 @@
-//! Dispatch settings: reach, candidate list size, cost weights, load balancing, solver.
+//! Dispatch settings: reach, candidate list size, cost weights, load balancing, solver, time.
 
 use serde::{Deserialize, Serialize};
 
+use super::time::TimeConfig;
 use crate::error::{Error, ErrorKind};
 use crate::rules::Policy;
 
@@ -61,6 +62,9 @@ pub struct Config {
     pub load_balancing_per_ticket: Option<f64>,
     /// Which solver to use. Default [`SolverKind::Flow`].
     pub solver: SolverKind,
+    /// Travel time, appointment windows, shift ends, overtime and SLA lateness. Default
+    /// [`TimeConfig::default`].
+    pub time: TimeConfig,
 }
 
 impl Default for Config {
@@ -71,6 +75,7 @@ impl Default for Config {
             weights: CostWeights::default(),
             load_balancing_per_ticket: None,
             solver: SolverKind::Flow,
+            time: TimeConfig::default(),
         }
     }
 }
@@ -111,7 +116,9 @@ impl Config {
     /// [`CostWeights`] as `distance`, `busy` and `overqualified` scores. With the default settings
     /// it is the shipped `examples/policies/default.policy` (without its test).
     pub fn default_policy(&self) -> Policy {
-        if *self == Config::default() || self.validate().is_err() {
+        if (self.max_travel_km == 50.0 && self.weights == CostWeights::default())
+            || self.validate().is_err()
+        {
             return Policy::builtin();
         }
         let w = &self.weights;
@@ -132,6 +139,12 @@ impl Config {
         Policy::parse("default.policy", &text).unwrap_or_else(|_| Policy::builtin())
     }
 
+    /// Sets [`Config::time`].
+    pub fn time(mut self, time: TimeConfig) -> Config {
+        self.time = time;
+        self
+    }
+
     /// Checks that every number is finite and non-negative, and that tickets may have candidates.
     ///
     /// # Errors
@@ -143,6 +156,15 @@ impl Config {
                 id: "max_candidates".to_string(),
                 field: "value",
                 value: 0.0,
+            }
+            .into());
+        }
+        if let Some((field, value)) = self.time.invalid() {
+            return Err(ErrorKind::InvalidNumber {
+                entity: None,
+                id: field.to_string(),
+                field: "value",
+                value,
             }
             .into());
         }

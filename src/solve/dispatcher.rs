@@ -7,8 +7,7 @@ use chrono::{DateTime, Utc};
 use rayon::prelude::*;
 
 use super::candidates::{
-    self, Candidate, Constraint, CostBreakdown, Ranking, Rejection, Screener, Screening,
-    UNITS_PER_POINT, units,
+    self, Candidate, Constraint, Ranking, Rejection, Screener, Screening, UNITS_PER_POINT, units,
 };
 use super::config::{Config, SolverKind};
 use super::plan::{Assignment, Plan, PlanStats, Reason, StageTimings, Unassigned};
@@ -18,6 +17,16 @@ use crate::fleet::Fleet;
 use crate::geo::Neighbor;
 use crate::model::{Priority, Ticket, validate_tickets};
 use crate::rules::{LimitMeasure, Policy, ScreenScratch};
+
+/// Per-pair adjustments that the time planner ([`sla`](crate::sla)) gives a run: pairs it keeps apart
+/// (counted as [`Constraint::Time`](super::Constraint::Time)) and extra points on the others.
+/// `t` is the ticket's position in the run, `e` the engineer's position in the fleet.
+pub(crate) trait PairHook: Sync {
+    /// Whether ticket `t` may go to engineer `e`.
+    fn allowed(&self, t: usize, e: u32) -> bool;
+    /// Extra points for giving ticket `t` to engineer `e`.
+    fn extra(&self, t: usize, e: u32) -> f64;
+}
 
 /// Decides which engineer takes which ticket, by a routing [`Policy`]. Immutable and `Send + Sync`:
 /// one dispatcher serves any number of runs, from any number of threads.
@@ -151,7 +160,7 @@ impl Dispatcher {
     ) -> Result<CandidateSet, Error> {
         self.config.validate()?;
         validate_tickets(tickets, |id| fleet.get(id).is_some())?;
-        self.build_candidates(fleet, tickets, now)
+        self.build_candidates(fleet, tickets, now, None)
     }
 
     fn build_candidates(
@@ -159,6 +168,7 @@ impl Dispatcher {
         fleet: &Fleet,
         tickets: &[Ticket],
         now: DateTime<Utc>,
+        hook: Option<&dyn PairHook>,
     ) -> Result<CandidateSet, Error> {
         let config = &self.config;
         let policy = &self.policy;
@@ -175,13 +185,29 @@ impl Dispatcher {
             }
             .into());
         }
-        let screener = Screener::new(fleet, policy, now, tickets.len())?;
+        let screener = Screener::new(fleet, policy, config, now, tickets.len())?;
         // Costs are shifted by the policy's floor so that no arc is negative; every assignment
         // shifts by the same amount.
         let floor = policy.cost_floor();
-        let one = |scratch: &mut ScreenScratch, ticket: &Ticket| {
-            let s = screener.screen(ticket, config.max_candidates, scratch, None)?;
-            let cost = s.cost.iter().map(|&c| units(c - floor)).collect();
+        let one = |scratch: &mut ScreenScratch, (t, ticket): (usize, &Ticket)| {
+            let allowed = |e: u32| hook.is_none_or(|h| h.allowed(t, e));
+            let allowed: &(dyn Fn(u32) -> bool + Sync) = &allowed;
+            let s = screener.screen(
+                ticket,
+                config.max_candidates,
+                scratch,
+                hook.map(|_| allowed),
+                None,
+            )?;
+            let cost = s
+                .eligible
+                .iter()
+                .zip(&s.cost)
+                .map(|(n, &c)| {
+                    let extra = hook.map_or(0.0, |h| h.extra(t, n.index));
+                    units(c - floor + extra)
+                })
+                .collect();
             Ok(TicketCandidates {
                 eligible: s.eligible,
                 cost,
@@ -192,6 +218,7 @@ impl Dispatcher {
         #[cfg(feature = "parallel")]
         let per_ticket: Vec<TicketCandidates> = tickets
             .par_iter()
+            .enumerate()
             .map_init(ScreenScratch::default, one)
             .collect::<Result<_, Error>>()?;
         #[cfg(not(feature = "parallel"))]
@@ -199,6 +226,7 @@ impl Dispatcher {
             let mut scratch = ScreenScratch::default();
             tickets
                 .iter()
+                .enumerate()
                 .map(|t| one(&mut scratch, t))
                 .collect::<Result<_, Error>>()?
         };
@@ -301,6 +329,17 @@ impl Dispatcher {
         tickets: &[Ticket],
         now: DateTime<Utc>,
     ) -> Result<Plan, Error> {
+        self.plan_with(fleet, tickets, now, None)
+    }
+
+    /// [`Dispatcher::plan`] with per-pair adjustments from the time planner.
+    pub(crate) fn plan_with(
+        &self,
+        fleet: &Fleet,
+        tickets: &[Ticket],
+        now: DateTime<Utc>,
+        hook: Option<&dyn PairHook>,
+    ) -> Result<Plan, Error> {
         let clock = Instant::now();
         self.config.validate()?;
         validate_tickets(tickets, |id| fleet.get(id).is_some())?;
@@ -310,7 +349,7 @@ impl Dispatcher {
         };
 
         let clock = Instant::now();
-        let set = self.build_candidates(fleet, tickets, now)?;
+        let set = self.build_candidates(fleet, tickets, now, hook)?;
         timings.candidates = clock.elapsed();
 
         let clock = Instant::now();
@@ -318,7 +357,8 @@ impl Dispatcher {
         timings.solve = clock.elapsed();
 
         let clock = Instant::now();
-        let (assignments, unassigned) = self.assemble(fleet, tickets, &set, &solution, now)?;
+        let (assignments, unassigned) =
+            self.assemble(fleet, tickets, &set, &solution, now, hook)?;
         let mut screening = Screening::default();
         for c in &set.per_ticket {
             screening.add(&c.screening);
@@ -369,9 +409,10 @@ impl Dispatcher {
         set: &CandidateSet,
         solution: &NetworkSolution,
         now: DateTime<Utc>,
+        hook: Option<&dyn PairHook>,
     ) -> Result<(Vec<Assignment>, Vec<Unassigned>), Error> {
         let engineers = fleet.engineers();
-        let screener = Screener::new(fleet, &self.policy, now, tickets.len())?;
+        let screener = Screener::new(fleet, &self.policy, &self.config, now, tickets.len())?;
         let mut load = vec![0u32; engineers.len()];
         // The most urgent priority each engineer took in this run, for the reasons below.
         let mut best_taken: Vec<Option<Priority>> = vec![None; engineers.len()];
@@ -400,8 +441,10 @@ impl Dispatcher {
                     let k = load[e as usize] as usize;
                     load[e as usize] += 1;
                     let balance = set.load_marginal.get(e as usize).map_or(0, |m| m[k]);
-                    let terms = screener.terms(ticket, e, distance_km)?;
-                    let cost = CostBreakdown::from_terms(&terms)
+                    let extra = hook.map_or(0.0, |h| h.extra(t, e));
+                    let cost = screener
+                        .breakdown(ticket, e, distance_km)?
+                        .with_adjustment(extra)
                         .with_load_balance(balance as f64 / UNITS_PER_POINT);
                     assignments.push(Assignment {
                         ticket: ticket.id.clone(),
@@ -502,24 +545,24 @@ impl Dispatcher {
                 .collect(),
             (None, None) => (0..fleet.len() as u32).collect(),
         };
-        let screener = Screener::subset(fleet, &self.policy, now, near)?;
+        let screener = Screener::subset(fleet, &self.policy, &self.config, now, near)?;
         let mut rejected = Vec::new();
         let mut scratch = ScreenScratch::default();
         let screened = screener.screen(
             ticket,
             self.config.max_candidates,
             &mut scratch,
+            None,
             Some(&mut rejected),
         )?;
         let engineers = fleet.engineers();
         let mut eligible: Vec<Candidate> = Vec::with_capacity(screened.eligible.len());
         for n in &screened.eligible {
             let engineer = &engineers[n.index as usize];
-            let terms = screener.terms(ticket, n.index, n.distance_km)?;
             eligible.push(Candidate {
                 engineer: engineer.id.clone(),
                 distance_km: n.distance_km,
-                cost: CostBreakdown::from_terms(&terms),
+                cost: screener.breakdown(ticket, n.index, n.distance_km)?,
             });
         }
         // Sorted by (cost, distance, id); the candidates arrive sorted by (distance, id) and the sort
@@ -539,6 +582,7 @@ impl Dispatcher {
                         &screener.rule_names[r],
                         n.distance_km,
                         &self.policy,
+                        &self.config,
                         now,
                     ),
                 }

@@ -10,11 +10,14 @@ pub mod greedy;
 pub mod lp;
 pub mod network;
 mod plan;
+pub(crate) mod time;
 
 pub use candidates::{
     Candidate, Constraint, CostBreakdown, Ranking, Rejection, Screening, Violation,
 };
 pub use config::{Config, CostWeights, SolverKind};
+pub(crate) use dispatcher::PairHook;
 pub use dispatcher::{CandidateSet, Dispatcher};
 pub use network::{MAX_COST, Network, NetworkSolution};
 pub use plan::{Assignment, Plan, PlanStats, Reason, StageTimings, Unassigned};
+pub use time::{TimeConfig, TimeLimit};

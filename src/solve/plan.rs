@@ -67,6 +67,13 @@ pub enum Reason {
         /// The unassignment penalty in points.
         penalty: f64,
     },
+    /// Set by the time planner ([`sla`](crate::sla)): the assignment gave the ticket to `engineer`,
+    /// but its route could not take it within appointment windows and shift (plus overtime), and
+    /// the planner's assignment ↔ sequencing rounds ran out before another engineer was found.
+    NoTimeInRoute {
+        /// The engineer whose route could not take it.
+        engineer: EngineerId,
+    },
 }
 
 /// A ticket that was not assigned, and why.
