@@ -139,6 +139,13 @@ pub enum ErrorKind {
         /// The largest cost in points.
         points: f64,
     },
+    /// A side limit of the configuration names a team or engineer the fleet does not have.
+    InvalidLimit {
+        /// Position of the limit in `Config::limits` (0-based).
+        index: usize,
+        /// What is wrong.
+        message: String,
+    },
     /// The LP backend failed to solve a model it was given.
     LpSolver {
         /// The backend's own words.
@@ -283,6 +290,9 @@ impl fmt::Display for Error {
                 "configuration `weights`: costs reach {points} points, too large to solve exactly; lower the weights"
             ),
             ErrorKind::LpSolver { message } => write!(f, "lp backend failed: {message}"),
+            ErrorKind::InvalidLimit { index, message } => {
+                write!(f, "configuration `limits[{index}]`: {message}")
+            }
         }
     }
 }

@@ -6,8 +6,10 @@ mod candidates;
 mod config;
 mod dispatcher;
 pub mod flow;
+pub mod gap;
 pub mod greedy;
 pub mod lp;
+pub mod mip;
 pub mod network;
 mod plan;
 
