@@ -584,6 +584,31 @@ pub fn solve(model: &MipModel, options: &MipOptions) -> Result<MipSolution, Erro
         return Ok(best);
     }
     let backend = options.backend.effective();
+    if backend == MipBackend::Microlp && super::bb::applicable(model) {
+        // microlp's LP-based search stalls on hour-budget models; the knapsack-bound search proves
+        // them (see `bb`).
+        let relaxed = Relaxed::new(model);
+        let polish = |x: &[Option<u32>]| {
+            let repaired = repair(model, &reduced, &relaxed, x, true);
+            model.evaluate(&repaired).ok().map(|obj| (repaired, obj))
+        };
+        let found = super::bb::solve(
+            model,
+            &reduced.fits,
+            &best.assignment,
+            best.objective,
+            deadline,
+            &polish,
+        );
+        if found.objective < best.objective {
+            best.assignment = found.assignment;
+            best.objective = found.objective;
+            best.method = MipMethod::Exact(MipBackend::Microlp);
+        }
+        best.bound = best.bound.max(found.bound).min(best.objective);
+        best.status = status(best.objective, best.bound);
+        return Ok(best);
+    }
     match exact_solve(model, &reduced, &best, backend, remaining, options.rel_gap) {
         Ok(Some(found)) => {
             best.bound = best.bound.max(found.bound);
@@ -591,7 +616,7 @@ pub fn solve(model: &MipModel, options: &MipOptions) -> Result<MipSolution, Erro
                 // A backend's incumbent cut short by the time limit may leave easy insertions or
                 // moves on the table: the same repair as the heuristic's (never worse).
                 let relaxed = Relaxed::new(model);
-                let polished = repair(model, &reduced, &relaxed, &found.assignment);
+                let polished = repair(model, &reduced, &relaxed, &found.assignment, true);
                 let (assignment, objective) = match model.evaluate(&polished) {
                     Ok(obj) if obj < found.objective => (polished, obj),
                     _ => (found.assignment, found.objective),
@@ -688,6 +713,7 @@ fn repair(
     reduced: &Reduced,
     relaxed: &Relaxed,
     x: &[Option<u32>],
+    local_search: bool,
 ) -> Vec<Option<u32>> {
     let net = &model.net;
     let n = net.tickets();
@@ -705,23 +731,34 @@ fn repair(
             }
         }
     }
-    // Drop tickets from violated rows: the one losing the least objective per unit freed goes first.
+    // Drop tickets from violated rows: those losing the least objective per unit freed go first.
+    let mut held: Vec<Vec<usize>> = vec![Vec::new(); net.engineers()];
+    for (t, a) in arc.iter().enumerate() {
+        if let Some(a) = *a {
+            held[net.arc_engineer()[a] as usize].push(t);
+        }
+    }
     for r in 0..relaxed.rows.len() {
-        while loads.usage[r] > relaxed.rows[r].max {
-            let victim = (0..n)
-                .filter_map(|t| {
-                    let a = arc[t]?;
-                    let e = net.arc_engineer()[a];
-                    if !relaxed.rows[r].engineers.contains(&e) {
-                        return None;
-                    }
-                    let w = relaxed.weight(r, model.minutes[a]).max(1) as f64;
-                    let loss = (net.penalty(t) - net.arc_cost()[a]) as f64;
-                    Some((loss / w, t))
-                })
-                .min_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-            let Some((_, t)) = victim else { break };
-            let a = arc[t].take().expect("victim is assigned");
+        if loads.usage[r] <= relaxed.rows[r].max {
+            continue;
+        }
+        let mut victims: Vec<(f64, usize)> = relaxed.rows[r]
+            .engineers
+            .iter()
+            .flat_map(|&e| held[e as usize].iter().copied())
+            .filter_map(|t| {
+                let a = arc[t]?;
+                let w = relaxed.weight(r, model.minutes[a]).max(1) as f64;
+                let loss = (net.penalty(t) - net.arc_cost()[a]) as f64;
+                Some((loss / w, t))
+            })
+            .collect();
+        victims.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        for (_, t) in victims {
+            if loads.usage[r] <= relaxed.rows[r].max {
+                break;
+            }
+            let a = arc[t].take().expect("victims are assigned");
             loads.remove(net.arc_engineer()[a] as usize, model.minutes[a]);
         }
     }
@@ -745,7 +782,7 @@ fn repair(
             }
         }
     }
-    if net.load_costs().is_none() {
+    if local_search && net.load_costs().is_none() {
         improve(model, reduced, &mut loads, &mut arc);
     }
     arc.iter()
@@ -861,7 +898,8 @@ fn lagrangian(
         .max()
         .unwrap_or(0)
         .max(1);
-    let s: i64 = (1_000_000_000 / max_abs).clamp(1, 1_000_000);
+    // A finer grid adds auction phases to every flow solve for little gain in the bound.
+    let s: i64 = (1_000_000_000 / max_abs).clamp(1, 1_000);
     let cap_cost = s.saturating_mul(max_abs).saturating_mul(2).min(MAX_COST);
     let usable_arcs: Vec<usize> = (0..net.arcs()).filter(|&a| reduced.fits[a]).collect();
     let arc_ticket: Vec<u32> = {
@@ -880,6 +918,9 @@ fn lagrangian(
             .collect()
     });
 
+    // Local search in every iteration is affordable on small models; large ones polish only the
+    // final assignment.
+    let local_search = net.arcs() <= 50_000;
     // Multipliers in grid steps (units of 1/s cost unit per weight unit).
     let mut lambda = vec![0i64; relaxed.rows.len()];
     let mut best_bound = i64::MIN;
@@ -929,7 +970,7 @@ fn lagrangian(
         .unwrap_or(i64::MIN);
 
         // Primal side.
-        let repaired = repair(model, reduced, &relaxed, &sol.assignment);
+        let repaired = repair(model, reduced, &relaxed, &sol.assignment, local_search);
         if let Ok(obj) = model.evaluate(&repaired) {
             if obj < best_objective {
                 best_objective = obj;
@@ -988,6 +1029,15 @@ fn lagrangian(
             } else {
                 0
             };
+        }
+    }
+    if !local_search {
+        let polished = repair(model, reduced, &relaxed, &best_assignment, true);
+        if let Ok(obj) = model.evaluate(&polished) {
+            if obj < best_objective {
+                best_objective = obj;
+                best_assignment = polished;
+            }
         }
     }
     let bound = best_bound.min(best_objective);

@@ -2,6 +2,7 @@
 //!
 //! Only [`lp`] uses the LP library; none of its types appear in the public API.
 
+mod bb;
 mod candidates;
 mod config;
 mod dispatcher;
