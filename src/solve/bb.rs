@@ -78,6 +78,9 @@ struct Node {
 
 const NONE: u32 = u32::MAX;
 
+/// Turns any assignment into a feasible one with its objective (or `None`).
+pub(crate) type Polish<'a> = &'a dyn Fn(&[Option<u32>]) -> Option<(Vec<Option<u32>>, i64)>;
+
 fn ceil_bound(value: f64) -> i64 {
     (value - 1e-6 * value.abs().max(1.0)).ceil() as i64
 }
@@ -90,7 +93,7 @@ struct Search<'a> {
     penalty: Vec<i64>,
     best: Vec<Option<u32>>,
     best_objective: i64,
-    polish: &'a dyn Fn(&[Option<u32>]) -> Option<(Vec<Option<u32>>, i64)>,
+    polish: Polish<'a>,
     /// Dynamic-programming scratch.
     dp: Vec<f64>,
     keep: Vec<bool>,
@@ -107,9 +110,9 @@ impl Search<'_> {
     fn subproblem(&mut self, node: &Node, u: &[f64]) -> Sub {
         let n = self.penalty.len();
         let mut value = node.fixed_cost as f64;
-        for t in 0..n {
-            if node.fixed[t].is_none() {
-                value += self.penalty[t] as f64 - u[t];
+        for ((fixed, &p), &ut) in node.fixed.iter().zip(&self.penalty).zip(u) {
+            if fixed.is_none() {
+                value += p as f64 - ut;
             }
         }
         let mut taken: Vec<Vec<u32>> = vec![Vec::new(); n];
@@ -215,7 +218,7 @@ pub(crate) fn solve(
     start: &[Option<u32>],
     start_objective: i64,
     deadline: Instant,
-    polish: &dyn Fn(&[Option<u32>]) -> Option<(Vec<Option<u32>>, i64)>,
+    polish: Polish<'_>,
 ) -> BbResult {
     let net = model.network();
     let n = net.tickets();

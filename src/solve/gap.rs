@@ -221,10 +221,12 @@ impl GapInstance {
                 })
             })?;
         let mut arcs = Vec::with_capacity(self.agents * self.jobs);
-        for j in 0..self.jobs {
-            for i in 0..self.agents {
-                arcs.push((j as u32, i as u32, shifted[i][j]));
-            }
+        for (i, row) in shifted.iter().enumerate() {
+            arcs.extend(
+                row.iter()
+                    .enumerate()
+                    .map(|(j, &c)| (j as u32, i as u32, c)),
+            );
         }
         let net = Network::new(
             vec![self.jobs as u32; self.agents],

@@ -28,9 +28,14 @@
 //!    tickets that free the most time per unit of objective lost until every row holds, then insert the
 //!    left-out tickets, most important first, at their cheapest engineer with room).
 //!    The multipliers live on a grid of `1/S` cost units so the flow works on exact integers.
-//! 2. **Exact MIP** (when the model has at most [`MipOptions::exact_max_arcs`] arcs): the model above
-//!    goes to the backend with the remaining time, the relative gap, and the heuristic's assignment as a
-//!    warm start. The backend's incumbent and proven bound are combined with step 1's.
+//! 2. **Exact search** (when the model has at most [`MipOptions::exact_max_arcs`] arcs), warm-started
+//!    with step 1's assignment. Models without load costs or limits whose count capacities cannot
+//!    bind (Generalized Assignment models) get a branch and bound on a knapsack Lagrangian bound
+//!    (pure Rust, see the private `bb` module); with [`MipBackend::Highs`] HiGHS runs first on half
+//!    the remaining time. Other models go to the backend as the MIP above, with the remaining time
+//!    and the relative gap (`microlp` or HiGHS). Every stage's plan and proven bound are combined:
+//!    the best plan, the highest bound. The relative gap stops HiGHS and microlp early; the
+//!    knapsack search always aims at a proof.
 //!
 //! The result is [`MipStatus::Optimal`] when the incumbent is within one cost unit of the bound (costs
 //! are integers) and [`MipStatus::Feasible`] otherwise.
@@ -172,6 +177,8 @@ pub enum MipMethod {
     Lagrangian,
     /// The exact backend's incumbent.
     Exact(MipBackend),
+    /// The pure-Rust knapsack-bound branch and bound's incumbent.
+    KnapsackSearch,
 }
 
 /// The result of [`solve`].
@@ -584,9 +591,42 @@ pub fn solve(model: &MipModel, options: &MipOptions) -> Result<MipSolution, Erro
         return Ok(best);
     }
     let backend = options.backend.effective();
-    if backend == MipBackend::Microlp && super::bb::applicable(model) {
-        // microlp's LP-based search stalls on hour-budget models; the knapsack-bound search proves
-        // them (see `bb`).
+    // microlp's LP-based search stalls on hour-budget models; the knapsack-bound search (`bb`) proves
+    // them in pure Rust. HiGHS finds better plans sooner but proves more slowly on some of them, so
+    // with HiGHS the time is shared: HiGHS first, then `bb` from HiGHS's plan, keeping the better
+    // plan and the higher of the two proven bounds.
+    let knapsack_search = super::bb::applicable(model);
+    if backend == MipBackend::Highs || !knapsack_search {
+        let share = if knapsack_search {
+            remaining / 2
+        } else {
+            remaining
+        };
+        match exact_solve(model, &reduced, &best, backend, share, options.rel_gap) {
+            Ok(Some(found)) => {
+                best.bound = best.bound.max(found.bound);
+                if found.objective < best.objective {
+                    // A backend's incumbent cut short by the time limit may leave easy insertions
+                    // or moves on the table: the same repair as the heuristic's (never worse).
+                    let relaxed = Relaxed::new(model);
+                    let polished = repair(model, &reduced, &relaxed, &found.assignment, true);
+                    let (assignment, objective) = match model.evaluate(&polished) {
+                        Ok(obj) if obj < found.objective => (polished, obj),
+                        _ => (found.assignment, found.objective),
+                    };
+                    best.assignment = assignment;
+                    best.objective = objective;
+                    best.method = MipMethod::Exact(backend);
+                }
+            }
+            Ok(None) => {}
+            Err(e) => best.note = Some(e.to_string()),
+        }
+    }
+    let gap_met = |best: &MipSolution| {
+        best.bound >= best.objective || best.objective - best.bound <= allowed(best, options)
+    };
+    if knapsack_search && !gap_met(&best) && Instant::now() < deadline {
         let relaxed = Relaxed::new(model);
         let polish = |x: &[Option<u32>]| {
             let repaired = repair(model, &reduced, &relaxed, x, true);
@@ -603,35 +643,18 @@ pub fn solve(model: &MipModel, options: &MipOptions) -> Result<MipSolution, Erro
         if found.objective < best.objective {
             best.assignment = found.assignment;
             best.objective = found.objective;
-            best.method = MipMethod::Exact(MipBackend::Microlp);
+            best.method = MipMethod::KnapsackSearch;
         }
-        best.bound = best.bound.max(found.bound).min(best.objective);
-        best.status = status(best.objective, best.bound);
-        return Ok(best);
-    }
-    match exact_solve(model, &reduced, &best, backend, remaining, options.rel_gap) {
-        Ok(Some(found)) => {
-            best.bound = best.bound.max(found.bound);
-            if found.objective < best.objective {
-                // A backend's incumbent cut short by the time limit may leave easy insertions or
-                // moves on the table: the same repair as the heuristic's (never worse).
-                let relaxed = Relaxed::new(model);
-                let polished = repair(model, &reduced, &relaxed, &found.assignment, true);
-                let (assignment, objective) = match model.evaluate(&polished) {
-                    Ok(obj) if obj < found.objective => (polished, obj),
-                    _ => (found.assignment, found.objective),
-                };
-                best.assignment = assignment;
-                best.objective = objective;
-                best.method = MipMethod::Exact(backend);
-            }
-        }
-        Ok(None) => {}
-        Err(e) => best.note = Some(e.to_string()),
+        best.bound = best.bound.max(found.bound);
     }
     best.bound = best.bound.min(best.objective);
     best.status = status(best.objective, best.bound);
     Ok(best)
+}
+
+/// The absolute gap `rel_gap` allows at the current objective.
+fn allowed(best: &MipSolution, options: &MipOptions) -> i64 {
+    (options.rel_gap * best.objective.abs().max(1) as f64).floor() as i64
 }
 
 fn status(objective: i64, bound: i64) -> MipStatus {
