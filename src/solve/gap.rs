@@ -296,7 +296,7 @@ mod tests {
         let cases = [
             ("", 1, "empty"),
             ("1\n2 2\n1 2\n3 4\n1 1\n1 -1\n5 5\n", 6, "weight[1][1]"),
-            ("1\n0 2\n", 2, "agent count"),
+            ("1\n0 2\n5\n", 2, "agent count"),
             ("1\n2 2\n1 2\n", 3, "needs 10 more numbers"),
             ("1\n2 2\n1 2\n3 4\n1 1\n1 1\n5 5\n7\n", 8, "after the last"),
             ("9\n2 2\n1 2\n3 4\n1 1\n1 1\n5 5\n", 7, "ends before"),
