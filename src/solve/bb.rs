@@ -53,13 +53,17 @@ pub(crate) fn applicable(model: &MipModel) -> bool {
         return false;
     }
     let mut arcs_of = vec![0u64; net.engineers()];
+    let mut minutes = vec![0u64; net.engineers()];
     for t in 0..net.tickets() {
         for (e, _) in net.arcs_of(t) {
             arcs_of[e as usize] += 1;
+            minutes[e as usize] += model.minutes_of(t, e).unwrap_or(0);
         }
     }
+    // The knapsack's capacity is the smaller of the budget and the minutes there are to take.
     (0..net.engineers()).all(|e| {
-        u64::from(net.capacity(e)) >= arcs_of[e] && model.budget(e).is_none_or(|b| b <= MAX_BUDGET)
+        u64::from(net.capacity(e)) >= arcs_of[e]
+            && model.budget(e).unwrap_or(u64::MAX).min(minutes[e]) <= MAX_BUDGET
     })
 }
 

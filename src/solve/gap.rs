@@ -208,25 +208,26 @@ impl GapInstance {
     /// [`ErrorKind::InvalidInstance`](crate::ErrorKind::InvalidInstance) when costs are so large that
     /// the penalty would exceed [`MAX_COST`](super::MAX_COST).
     pub fn model(&self, maximize: bool) -> Result<MipModel, Error> {
-        let shifted = self.shifted(maximize);
-        let max_shifted = shifted.iter().flatten().copied().max().unwrap_or(0);
+        let too_large = || {
+            Error::from(crate::ErrorKind::InvalidInstance {
+                message: "costs too large for an exact penalty".to_string(),
+            })
+        };
+        let (lo, hi) = self.cost_range();
+        // Shifted costs are non-negative and at most hi − lo, computed without overflow.
+        let range = i64::try_from(i128::from(hi) - i128::from(lo)).map_err(|_| too_large())?;
         let penalty = i64::try_from(self.jobs)
             .ok()
-            .and_then(|n| n.checked_mul(max_shifted))
+            .and_then(|n| n.checked_mul(range))
             .and_then(|v| v.checked_add(1))
             .filter(|&p| p <= super::MAX_COST)
-            .ok_or_else(|| {
-                Error::from(crate::ErrorKind::InvalidInstance {
-                    message: "costs too large for an exact penalty".to_string(),
-                })
-            })?;
+            .ok_or_else(too_large)?;
         let mut arcs = Vec::with_capacity(self.agents * self.jobs);
-        for (i, row) in shifted.iter().enumerate() {
-            arcs.extend(
-                row.iter()
-                    .enumerate()
-                    .map(|(j, &c)| (j as u32, i as u32, c)),
-            );
+        for (i, row) in self.cost.iter().enumerate() {
+            arcs.extend(row.iter().enumerate().map(|(j, &c)| {
+                let shifted = if maximize { hi - c } else { c - lo };
+                (j as u32, i as u32, shifted)
+            }));
         }
         let net = Network::new(
             vec![self.jobs as u32; self.agents],
@@ -240,29 +241,21 @@ impl GapInstance {
         )
     }
 
-    fn shifted(&self, maximize: bool) -> Vec<Vec<i64>> {
+    fn cost_range(&self) -> (i64, i64) {
         let all = self.cost.iter().flatten().copied();
-        let (lo, hi) = (all.clone().min().unwrap_or(0), all.max().unwrap_or(0));
-        self.cost
-            .iter()
-            .map(|row| {
-                row.iter()
-                    .map(|&c| if maximize { hi - c } else { c - lo })
-                    .collect()
-            })
-            .collect()
+        (all.clone().min().unwrap_or(0), all.max().unwrap_or(0))
     }
 
     /// The GAP objective (total cost, or total profit when maximising) of a model objective or bound
     /// computed on [`GapInstance::model`] for a complete assignment. When maximising, a model lower
     /// bound becomes an upper bound on the profit.
     pub fn objective(&self, maximize: bool, model_value: i64) -> i64 {
-        let all = self.cost.iter().flatten().copied();
+        let (lo, hi) = self.cost_range();
         let n = self.jobs as i64;
         if maximize {
-            n * all.max().unwrap_or(0) - model_value
+            n.saturating_mul(hi).saturating_sub(model_value)
         } else {
-            n * all.min().unwrap_or(0) + model_value
+            n.saturating_mul(lo).saturating_add(model_value)
         }
     }
 
@@ -272,7 +265,7 @@ impl GapInstance {
             .iter()
             .enumerate()
             .filter_map(|(j, a)| a.map(|i| self.cost[i as usize][j]))
-            .sum()
+            .fold(0i64, i64::saturating_add)
     }
 }
 
@@ -289,6 +282,22 @@ mod tests {
         assert_eq!(v[0].cost, vec![vec![1, 2], vec![3, 4]]);
         let two = format!("2\n{one}{one}");
         assert_eq!(read(two.as_bytes()).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn extreme_numbers_are_errors_not_overflows() {
+        let text = format!("1 2\n{} {}\n1 1\n5\n", i64::MIN, i64::MAX);
+        let instance = &read(text.as_bytes()).unwrap()[0];
+        for maximize in [false, true] {
+            let err = instance.model(maximize).unwrap_err();
+            assert!(
+                matches!(err.kind(), ErrorKind::InvalidInstance { .. }),
+                "{err}"
+            );
+        }
+        let text = format!("1 1\n3\n{}\n5\n", u64::MAX);
+        let err = read(text.as_bytes()).unwrap()[0].model(false).unwrap_err();
+        assert!(err.to_string().contains("minutes"), "{err}");
     }
 
     #[test]

@@ -51,6 +51,10 @@ use super::{MAX_COST, Network, NetworkSolution, flow};
 use crate::error::{Error, ErrorKind};
 use crate::model::EngineerId;
 
+/// The most minutes one arc may take (about 1,900 years), so that sums over a million tickets stay
+/// far from overflow.
+pub const MAX_MINUTES: u64 = 1_000_000_000;
+
 /// What a side limit counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -231,7 +235,8 @@ impl MipModel {
     /// once per arc), and each engineer's budget in minutes (`None` for no hour limit).
     ///
     /// # Errors
-    /// [`ErrorKind::InvalidInstance`] when `budget` does not have one entry per engineer.
+    /// [`ErrorKind::InvalidInstance`] when `budget` does not have one entry per engineer or an arc
+    /// takes more than [`MAX_MINUTES`].
     pub fn new(
         net: Network,
         mut minutes: impl FnMut(usize, u32) -> u64,
@@ -247,7 +252,13 @@ impl MipModel {
         let mut arc_minutes = Vec::with_capacity(net.arcs());
         for t in 0..net.tickets() {
             for (e, _) in net.arcs_of(t) {
-                arc_minutes.push(minutes(t, e));
+                let m = minutes(t, e);
+                if m > MAX_MINUTES {
+                    return Err(invalid(format!(
+                        "arc ({t}, {e}) takes {m} minutes, beyond the limit of {MAX_MINUTES}"
+                    )));
+                }
+                arc_minutes.push(m);
             }
         }
         Ok(MipModel {
@@ -1033,7 +1044,7 @@ fn lagrangian(
             .zip(&relaxed.rows)
             .zip(&lambda)
             .map(|((&u, r), &l)| {
-                let g = (u - r.max as i64) as f64;
+                let g = (u as f64) - (r.max as f64);
                 // A row at λ = 0 that is slack cannot move λ below 0: it does not count.
                 if l == 0 && g < 0.0 { 0.0 } else { g }
             })
