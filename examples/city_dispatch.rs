@@ -98,6 +98,7 @@ fn reason_group(reason: &Reason) -> usize {
         Reason::CandidatesFull { .. } => 4,
         Reason::NotWorthAssigning { .. } => 5,
         Reason::NoTimeInRoute { .. } => 6,
+        Reason::NotEnoughHours { .. } => 5,
     }
 }
 
@@ -137,6 +138,12 @@ fn describe_reason(reason: &Reason) -> String {
             penalty,
         } => format!(
             "cheapest candidate costs {cheapest_cost:.3} points, more than the penalty {penalty:.3}"
+        ),
+        Reason::NotEnoughHours {
+            duration_min,
+            most_available_min,
+        } => format!(
+            "takes {duration_min} minutes; its candidates have at most {most_available_min} minutes"
         ),
     }
 }

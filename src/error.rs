@@ -97,14 +97,6 @@ pub enum ErrorKind {
         /// What is wrong with it.
         problem: String,
     },
-    /// A policy `limit` that the chosen solver cannot enforce (team limits and hour limits need the
-    /// LP/MIP model).
-    UnsupportedLimit {
-        /// The limit's name.
-        limit: String,
-        /// Why.
-        reason: String,
-    },
     /// A skill level (engineer skill or ticket minimum level) is outside 0..=5.
     SkillLevelOutOfRange {
         /// Ticket or engineer.
@@ -169,6 +161,13 @@ pub enum ErrorKind {
     CostOverflow {
         /// The largest cost in points.
         points: f64,
+    },
+    /// A side limit of the configuration names a team or engineer the fleet does not have.
+    InvalidLimit {
+        /// Position of the limit in `Config::limits` (0-based).
+        index: usize,
+        /// What is wrong.
+        message: String,
     },
     /// The LP backend failed to solve a model it was given.
     LpSolver {
@@ -301,9 +300,6 @@ impl fmt::Display for Error {
             } => {
                 write!(f, "engineer {engineer:?}: {field} {value} is negative")
             }
-            ErrorKind::UnsupportedLimit { limit, reason } => {
-                write!(f, "limit {limit:?} cannot be enforced: {reason}")
-            }
             ErrorKind::CountTooLarge {
                 engineer,
                 field,
@@ -402,6 +398,9 @@ impl fmt::Display for Error {
                 id,
                 problem,
             } => write!(f, "change #{index}: {entity} {id:?} {problem}"),
+            ErrorKind::InvalidLimit { index, message } => {
+                write!(f, "configuration `limits[{index}]`: {message}")
+            }
         }
     }
 }

@@ -327,6 +327,11 @@ pub struct Engineer {
     /// Custom attributes.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub attributes: Attributes,
+    /// Minutes of work the engineer can still take on in this run (must be ≥ 0); `None` means no
+    /// hour limit. Tickets use their `duration_min` of it. See `Config::shift_hours` for deriving it
+    /// from the shift instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub available_min: Option<i32>,
 }
 
 impl Engineer {
@@ -343,7 +348,14 @@ impl Engineer {
             shift: None,
             last_assigned_at: None,
             attributes: Attributes::new(),
+            available_min: None,
         }
+    }
+
+    /// Sets the minutes the engineer can still work in this run (chainable).
+    pub fn with_available_min(mut self, minutes: i32) -> Engineer {
+        self.available_min = Some(minutes);
+        self
     }
 
     /// Adds a skill at a level (chainable).
@@ -401,7 +413,11 @@ pub fn validate_engineers(engineers: &[Engineer]) -> Result<(), Error> {
     for e in engineers {
         let id = e.id.as_str();
         e.location.check(Entity::Engineer, id)?;
-        for (field, value) in [("capacity", e.capacity), ("open_tickets", e.open_tickets)] {
+        for (field, value) in [
+            ("capacity", e.capacity),
+            ("open_tickets", e.open_tickets),
+            ("available_min", e.available_min.unwrap_or(0)),
+        ] {
             if value < 0 {
                 return Err(ErrorKind::NegativeCount {
                     engineer: id.to_string(),

@@ -464,7 +464,7 @@ mod dispatch_with_policies {
     }
 
     #[test]
-    fn per_engineer_limits_cap_the_solver_and_team_limits_are_refused_by_the_network() {
+    fn per_engineer_limits_cap_the_network_and_team_limits_go_to_the_mip() {
         let fleet = Fleet::new(vec![{
             let mut e = Engineer::new("e", LatLon::new(52.0, 4.0), 100);
             e.open_tickets = 4;
@@ -480,13 +480,27 @@ mod dispatch_with_policies {
             .expect("plan");
         assert_eq!(plan.assignments().len(), 2);
         assert_eq!(plan.unassigned().len(), 3);
-        let err = Dispatcher::with_policy(Config::default(), policy("team_limit"))
-            .plan(&fleet, &tickets, now())
-            .expect_err("team limit");
-        assert!(
-            matches!(err.kind(), ErrorKind::UnsupportedLimit { limit, .. } if limit == "senior_cap"),
-            "{err}"
-        );
+        // A team limit is a side constraint: the general (MIP) model enforces it.
+        let team = Policy::parse(
+            "team.policy",
+            "policy \"team\" version 1\nrequire reach: travel <= 50km\npenalize distance 1 per km: travel\nlimit senior_cap team \"senior\": assigned <= 1\n",
+        )
+        .expect("valid");
+        let seniors = Fleet::new(
+            (0..2)
+                .map(|i| {
+                    let mut e = Engineer::new(format!("s{i}"), LatLon::new(52.0, 4.0), 5);
+                    e.team = Some("senior".into());
+                    e
+                })
+                .collect(),
+        )
+        .expect("fleet");
+        let plan = Dispatcher::with_policy(Config::default(), team)
+            .plan(&seniors, &tickets[..3], now())
+            .expect("plan");
+        assert_eq!(plan.assignments().len(), 1, "{:?}", plan.unassigned());
+        assert_eq!(plan.stats().solver, dispatchkit::SolverKind::Mip);
     }
 
     #[test]

@@ -389,9 +389,33 @@ impl Policy {
             .min()
     }
 
-    /// Team limits on tickets: (team, most tickets in this run).
-    #[allow(dead_code)] // used by the solver once team limits are wired in
-    pub(crate) fn team_ticket_limits(&self) -> Vec<(String, i64)> {
+    /// For each engineer limit on hours, the minutes of work the engineer may still be given (the
+    /// smallest over all such limits; `None` when there is none).
+    pub(crate) fn engineer_minutes_room(&self, view: &EngView<'_>, now: f64) -> Option<f64> {
+        let c = &self.inner.checked;
+        let empty: [Value; 0] = [];
+        let env = Env {
+            checked: c,
+            ticket: &empty,
+            ticket_location: view.location,
+            engineer: Some(view),
+            travel_km: 0.0,
+            now,
+        };
+        c.limits
+            .iter()
+            .filter(|l| l.team.is_none() && l.measure == LimitMeasure::Hours)
+            .map(|l| {
+                let bound = interp::eval(&l.bound, &env).num();
+                let used = l.used.as_ref().map_or(0.0, |u| interp::eval(u, &env).num());
+                let room = bound - used;
+                if room.is_nan() { 0.0 } else { room.max(0.0) }
+            })
+            .reduce(f64::min)
+    }
+
+    /// Team limits: (team, tickets or hours, the most tickets — or minutes — in this run).
+    pub(crate) fn team_limits(&self) -> Vec<(String, LimitMeasure, u64)> {
         let c = &self.inner.checked;
         let empty: [Value; 0] = [];
         let env = Env {
@@ -404,12 +428,11 @@ impl Policy {
         };
         c.limits
             .iter()
-            .filter(|l| l.measure == LimitMeasure::Tickets)
             .filter_map(|l| {
                 let team = l.team.clone()?;
                 let b = interp::eval(&l.bound, &env).num();
                 let b = if l.strict { b.ceil() - 1.0 } else { b.floor() };
-                Some((team, b.clamp(0.0, 1e12) as i64))
+                Some((team, l.measure, b.clamp(0.0, 1e12) as u64))
             })
             .collect()
     }
@@ -1008,6 +1031,13 @@ impl<'e> Evaluator<'e> {
                 (s.name.clone(), points)
             })
             .collect()
+    }
+
+    /// How many more minutes of work engineer `i` may take under the policy's per-engineer hour
+    /// limits.
+    pub fn minutes_room(&self, i: usize) -> Option<f64> {
+        self.policy
+            .engineer_minutes_room(&self.cols.views[i], self.now)
     }
 
     /// How many more tickets engineer `i` may take under the policy's per-engineer limits.

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::mip::{Limit, MipBackend};
 use super::time::TimeConfig;
 use crate::error::{Error, ErrorKind};
 use crate::rules::Policy;
@@ -17,6 +18,9 @@ pub enum SolverKind {
     Lp,
     /// Priority-then-cheapest greedy (fast, not optimal: a baseline).
     Greedy,
+    /// The general model with hours and side limits (see [`mip`](super::mip)): used automatically
+    /// when hour budgets or limits can bind, whatever [`Config::solver`] says.
+    Mip,
 }
 
 /// Weights of the cost of giving a ticket to an engineer, in cost points.
@@ -60,11 +64,27 @@ pub struct Config {
     /// Convex load balancing: when set, the `k`-th ticket given to an engineer in this run costs
     /// `w · (open_tickets + k)` extra points (total load cost grows quadratically). Default off.
     pub load_balancing_per_ticket: Option<f64>,
-    /// Which solver to use. Default [`SolverKind::Flow`].
+    /// Which solver to use for a pure network model. Default [`SolverKind::Flow`]. A model whose
+    /// hour budgets or limits can bind always goes to [`SolverKind::Mip`].
     pub solver: SolverKind,
     /// Travel time, appointment windows, shift ends, overtime and SLA lateness. Default
     /// [`TimeConfig::default`].
     pub time: TimeConfig,
+    /// Derive an engineer's hour budget from its shift: the minutes from `now` (or the shift start,
+    /// if later) to the shift end, or `available_min` if that is smaller. Default off (only
+    /// `available_min` limits hours).
+    pub shift_hours: bool,
+    /// Side limits per team or per engineer, on tickets or minutes. Default none.
+    pub limits: Vec<Limit>,
+    /// Wall-clock budget of the MIP solve, in seconds. Default 10.
+    pub mip_time_limit_s: f64,
+    /// The MIP stops once its relative gap to the proven bound is at most this. Default 0.
+    pub mip_rel_gap: f64,
+    /// The exact MIP backend. Default HiGHS when built with the `highs` feature, microlp otherwise.
+    pub mip_backend: MipBackend,
+    /// Models with more candidate arcs than this use only the Lagrangian heuristic (with its bound),
+    /// not the exact backend. Default 20,000.
+    pub mip_exact_max_arcs: usize,
 }
 
 impl Default for Config {
@@ -76,6 +96,12 @@ impl Default for Config {
             load_balancing_per_ticket: None,
             solver: SolverKind::Flow,
             time: TimeConfig::default(),
+            shift_hours: false,
+            limits: Vec::new(),
+            mip_time_limit_s: 10.0,
+            mip_rel_gap: 0.0,
+            mip_backend: MipBackend::default(),
+            mip_exact_max_arcs: 20_000,
         }
     }
 }
@@ -145,6 +171,36 @@ impl Config {
         self
     }
 
+    /// Sets [`Config::shift_hours`].
+    pub fn shift_hours(mut self, on: bool) -> Config {
+        self.shift_hours = on;
+        self
+    }
+
+    /// Sets [`Config::limits`].
+    pub fn limits(mut self, limits: Vec<Limit>) -> Config {
+        self.limits = limits;
+        self
+    }
+
+    /// Sets [`Config::mip_time_limit_s`].
+    pub fn mip_time_limit_s(mut self, seconds: f64) -> Config {
+        self.mip_time_limit_s = seconds;
+        self
+    }
+
+    /// Sets [`Config::mip_rel_gap`].
+    pub fn mip_rel_gap(mut self, gap: f64) -> Config {
+        self.mip_rel_gap = gap;
+        self
+    }
+
+    /// Sets [`Config::mip_backend`].
+    pub fn mip_backend(mut self, backend: MipBackend) -> Config {
+        self.mip_backend = backend;
+        self
+    }
+
     /// Checks that every number is finite and non-negative, and that tickets may have candidates.
     ///
     /// # Errors
@@ -181,6 +237,8 @@ impl Config {
                 "load_balancing_per_ticket",
                 self.load_balancing_per_ticket.unwrap_or(0.0),
             ),
+            ("mip_time_limit_s", self.mip_time_limit_s),
+            ("mip_rel_gap", self.mip_rel_gap),
         ];
         for (field, value) in fields {
             // Large finite values would overflow the integer costs; 1e6 points per unit is plenty.

@@ -10,6 +10,7 @@ use super::candidates::{
     self, Candidate, Constraint, Ranking, Rejection, Screener, Screening, UNITS_PER_POINT, units,
 };
 use super::config::{Config, SolverKind};
+use super::mip::{self, LimitScope, Measure, MipModel, MipOptions, MipSolution, SideLimit, Usage};
 use super::plan::{Assignment, Plan, PlanStats, Reason, StageTimings, Unassigned};
 use super::{MAX_COST, Network, NetworkSolution, flow, greedy, lp};
 use crate::error::{Error, ErrorKind};
@@ -93,6 +94,8 @@ impl CandidateSet {
 struct Taken<'a> {
     count: &'a [u32],
     best: &'a [Option<Priority>],
+    /// With the general model: the model and what the plan uses of hours and limits.
+    general: Option<(&'a MipModel, &'a Usage)>,
 }
 
 /// Unassignment penalties that make priority lexicographic.
@@ -172,19 +175,6 @@ impl Dispatcher {
     ) -> Result<CandidateSet, Error> {
         let config = &self.config;
         let policy = &self.policy;
-        if let Some(l) = policy
-            .limits()
-            .into_iter()
-            .find(|l| l.team.is_some() || l.measure == LimitMeasure::Hours)
-        {
-            return Err(ErrorKind::UnsupportedLimit {
-                limit: l.name,
-                reason:
-                    "team and hour limits are side constraints the network solver cannot express"
-                        .into(),
-            }
-            .into());
-        }
         let screener = Screener::new(fleet, policy, config, now, tickets.len())?;
         // Costs are shifted by the policy's floor so that no arc is negative; every assignment
         // shifts by the same amount.
@@ -353,12 +343,31 @@ impl Dispatcher {
         timings.candidates = clock.elapsed();
 
         let clock = Instant::now();
-        let (solution, solver, fallback) = self.solve(&set.network);
+        let general = self.general_model(fleet, tickets, &set, now)?;
+        let (solution, solver, fallback, mip_solution) = match &general {
+            Some(model) => {
+                let sol = mip::solve(model, &self.mip_options())?;
+                let network_solution = NetworkSolution {
+                    assignment: sol.assignment.clone(),
+                    objective: sol.objective,
+                };
+                let note = sol.note.clone();
+                (network_solution, SolverKind::Mip, note, Some(sol))
+            }
+            None => {
+                let (solution, solver, fallback) = self.solve(&set.network);
+                (solution, solver, fallback, None)
+            }
+        };
         timings.solve = clock.elapsed();
 
         let clock = Instant::now();
+        let usage = general
+            .as_ref()
+            .map(|m| Usage::new(m, &solution.assignment));
+        let general_view = general.as_ref().zip(usage.as_ref());
         let (assignments, unassigned) =
-            self.assemble(fleet, tickets, &set, &solution, now, hook)?;
+            self.assemble(fleet, tickets, &set, &solution, now, hook, general_view)?;
         let mut screening = Screening::default();
         for c in &set.per_ticket {
             screening.add(&c.screening);
@@ -376,6 +385,9 @@ impl Dispatcher {
             candidates: set.network.arcs(),
             screening,
             penalties: set.penalties,
+            bound: mip_solution.as_ref().map(|s| s.bound),
+            gap: mip_solution.as_ref().map(MipSolution::gap),
+            mip_method: mip_solution.as_ref().map(|s| s.method),
             timings,
         };
         Ok(Plan {
@@ -391,6 +403,8 @@ impl Dispatcher {
         match self.config.solver {
             SolverKind::Flow => (flow::solve(net), SolverKind::Flow, None),
             SolverKind::Greedy => (greedy::solve(net), SolverKind::Greedy, None),
+            // `plan` sends every run to the general model when `Mip` is asked for.
+            SolverKind::Mip => (flow::solve(net), SolverKind::Flow, None),
             SolverKind::Lp => match lp::solve(net) {
                 Ok(s) => (s, SolverKind::Lp, None),
                 Err(e) => (
@@ -402,6 +416,120 @@ impl Dispatcher {
         }
     }
 
+    /// The MIP settings of the configuration.
+    fn mip_options(&self) -> MipOptions {
+        MipOptions {
+            time_limit: std::time::Duration::from_secs_f64(self.config.mip_time_limit_s),
+            rel_gap: self.config.mip_rel_gap,
+            backend: self.config.mip_backend,
+            exact_max_arcs: self.config.mip_exact_max_arcs,
+            ..MipOptions::default()
+        }
+    }
+
+    /// The general model of a run, or `None` when it is a pure network (no hour budget or limit can
+    /// bind), which the network solvers answer exactly; always the model when [`SolverKind::Mip`] is
+    /// configured.
+    ///
+    /// An engineer's budget is `available_min`, and with [`Config::shift_hours`] at most the minutes
+    /// left in its shift at `now`. Each ticket takes its `duration_min` at any engineer.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidLimit`] for a limit naming a team or engineer the fleet does not have.
+    fn general_model(
+        &self,
+        fleet: &Fleet,
+        tickets: &[Ticket],
+        set: &CandidateSet,
+        now: DateTime<Utc>,
+    ) -> Result<Option<MipModel>, Error> {
+        let engineers = fleet.engineers();
+        // The policy's hour limits per engineer and its team limits join the configured ones.
+        let eval = self.policy.evaluator(engineers, now)?;
+        let policy_minutes: Vec<Option<u64>> = (0..engineers.len())
+            .map(|i| eval.minutes_room(i).map(|m| m.floor().min(1e15) as u64))
+            .collect();
+        let budget: Vec<Option<u64>> = engineers
+            .iter()
+            .zip(policy_minutes)
+            .map(|(e, policy)| {
+                let own = e.available_min.map(|m| u64::try_from(m).unwrap_or(0));
+                let own = match (own, policy) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
+                let shift = e
+                    .shift
+                    .filter(|_| self.config.shift_hours)
+                    .map(|s| u64::try_from((s.end - now.max(s.start)).num_minutes()).unwrap_or(0));
+                match (own, shift) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                }
+            })
+            .collect();
+        let mut limits = Vec::with_capacity(self.config.limits.len());
+        for (index, limit) in self.config.limits.iter().enumerate() {
+            let members: Vec<u32> = match &limit.scope {
+                LimitScope::Team(team) => engineers
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, e)| e.team.as_deref() == Some(team.as_str()))
+                    .map(|(i, _)| i as u32)
+                    .collect(),
+                LimitScope::Engineer(id) => engineers
+                    .iter()
+                    .position(|e| &e.id == id)
+                    .map(|i| vec![i as u32])
+                    .unwrap_or_default(),
+            };
+            if members.is_empty() {
+                let message = match &limit.scope {
+                    LimitScope::Team(team) => {
+                        format!("no engineer of the fleet is in team `{team}`")
+                    }
+                    LimitScope::Engineer(id) => format!("engineer `{id}` is not in the fleet"),
+                };
+                return Err(ErrorKind::InvalidLimit { index, message }.into());
+            }
+            limits.push(SideLimit {
+                engineers: members,
+                measure: limit.measure,
+                max: limit.max,
+            });
+        }
+        for (team, measure, max) in self.policy.team_limits() {
+            let members: Vec<u32> = engineers
+                .iter()
+                .enumerate()
+                .filter(|(_, e)| e.team.as_deref() == Some(team.as_str()))
+                .map(|(i, _)| i as u32)
+                .collect();
+            // A team with no engineer in this fleet has nothing to limit.
+            if !members.is_empty() {
+                limits.push(SideLimit {
+                    engineers: members,
+                    measure: match measure {
+                        LimitMeasure::Tickets => Measure::Tickets,
+                        LimitMeasure::Hours => Measure::Minutes,
+                    },
+                    max,
+                });
+            }
+        }
+        let asked = self.config.solver == SolverKind::Mip;
+        if !asked && budget.iter().all(Option::is_none) && limits.is_empty() {
+            return Ok(None);
+        }
+        let model = MipModel::new(
+            set.network.clone(),
+            |t, _| u64::from(tickets[t].duration_min),
+            budget,
+        )?
+        .with_limits(limits)?;
+        Ok((asked || !model.is_network()).then_some(model))
+    }
+
     fn assemble(
         &self,
         fleet: &Fleet,
@@ -410,6 +538,7 @@ impl Dispatcher {
         solution: &NetworkSolution,
         now: DateTime<Utc>,
         hook: Option<&dyn PairHook>,
+        general: Option<(&MipModel, &Usage)>,
     ) -> Result<(Vec<Assignment>, Vec<Unassigned>), Error> {
         let engineers = fleet.engineers();
         let screener = Screener::new(fleet, &self.policy, &self.config, now, tickets.len())?;
@@ -459,6 +588,7 @@ impl Dispatcher {
                     let taken = Taken {
                         count: &taken,
                         best: &best_taken,
+                        general,
                     };
                     let reason = self.reason(fleet, ticket, cand, &set.network, &taken, t);
                     unassigned.push(Unassigned {
@@ -499,7 +629,24 @@ impl Dispatcher {
                 },
             };
         }
-        let full = |e: u32| taken.count[e as usize] >= net.capacity(e as usize);
+        if let Some((model, _)) = taken.general {
+            if cand.eligible.iter().all(|n| !model.fits(t, n.index)) {
+                let most_available_min = cand
+                    .eligible
+                    .iter()
+                    .map(|n| model.budget(n.index as usize).unwrap_or(u64::MAX))
+                    .max()
+                    .unwrap_or(0);
+                return Reason::NotEnoughHours {
+                    duration_min: ticket.duration_min,
+                    most_available_min,
+                };
+            }
+        }
+        let full = |e: u32| match taken.general {
+            Some((model, usage)) => !usage.room(model, t, e),
+            None => taken.count[e as usize] >= net.capacity(e as usize),
+        };
         if cand.eligible.iter().all(|n| full(n.index)) {
             let took_higher_priority = cand
                 .eligible

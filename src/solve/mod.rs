@@ -1,13 +1,17 @@
-//! Assignment: the network model, its exact min-cost-flow solver, the LP oracle and a greedy baseline.
+//! Assignment: the network model, its exact min-cost-flow solver, the LP oracle, a greedy baseline,
+//! and the general model with hours and side limits ([`mip`]).
 //!
-//! Only [`lp`] uses the LP library; none of its types appear in the public API.
+//! Only [`lp`] and [`mip`] use the LP library; none of its types appear in the public API.
 
+mod bb;
 mod candidates;
 mod config;
 mod dispatcher;
 pub mod flow;
+pub mod gap;
 pub mod greedy;
 pub mod lp;
+pub mod mip;
 pub mod network;
 mod plan;
 pub(crate) mod time;

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::candidates::{Constraint, CostBreakdown, Screening};
 use super::config::SolverKind;
+use super::mip::MipMethod;
 use crate::error::Error;
 use crate::model::{EngineerId, Priority, TicketId};
 
@@ -74,6 +75,15 @@ pub enum Reason {
         /// The engineer whose route could not take it.
         engineer: EngineerId,
     },
+    /// The ticket had candidates, but none of them has enough time for it in this run: its duration
+    /// exceeds every candidate's hour budget (or a minutes limit on them), before any other ticket is
+    /// counted.
+    NotEnoughHours {
+        /// The ticket's `duration_min`.
+        duration_min: u32,
+        /// The largest budget among its candidates, in minutes.
+        most_available_min: u64,
+    },
 }
 
 /// A ticket that was not assigned, and why.
@@ -133,6 +143,15 @@ pub struct PlanStats {
     pub screening: Screening,
     /// The unassignment penalty of P1..P4 tickets, in thousandths of a point.
     pub penalties: [i64; 4],
+    /// With the MIP solver: a proven lower bound on the objective (thousandths of a point).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bound: Option<i64>,
+    /// With the MIP solver: `(objective − bound) / max(1, |objective|)`, 0 when proven optimal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gap: Option<f64>,
+    /// With the MIP solver: how the answer was found (`lagrangian`, `exact`, ...), and the backend.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mip_method: Option<MipMethod>,
     /// Time per stage (not serialised).
     #[serde(skip)]
     pub timings: StageTimings,

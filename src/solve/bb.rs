@@ -1,0 +1,435 @@
+//! The pure-Rust exact stage for hour-budget models: branch and bound on a Lagrangian bound that
+//! relaxes the "each ticket at most once" rows, so each engineer's subproblem is a 0/1 knapsack over
+//! its minutes (solved exactly by dynamic programming). That bound is at least the LP relaxation's and
+//! usually much closer to the optimum on Generalized Assignment instances, which is what lets a small
+//! search prove optimality where an LP-based branch and bound does not.
+//!
+//! Applies to models without load costs or side limits whose count capacities cannot bind and whose
+//! budgets are small enough for the dynamic program; [`applicable`] says which.
+//!
+//! # The bound
+//! With multipliers `u(t) ≥ 0` on `Σ_e x(t,e) ≤ 1`:
+//! ```text
+//! L(u) = fixed cost + Σ_{free t} (penalty(t) − u(t))
+//!        + Σ_e min { Σ_t (c(t,e) − penalty(t) + u(t))·x(t,e) : Σ_t minutes(t,e)·x(t,e) ≤ residual(e) }
+//! ```
+//! `L(u) ≤` the optimum of the node for every `u ≥ 0`; the multipliers follow the subgradient method
+//! and children start from their parent's. A node whose knapsack solutions give every free ticket
+//! exactly one engineer (or none, at `u = 0`) is solved: that assignment is feasible and optimal for
+//! the node. Otherwise the search branches on a ticket taken twice (or left out with `u > 0`):
+//! first "ticket → engineer", then "not this engineer". Depth first; the incumbent comes from the
+//! caller's heuristic and from repairing every node's knapsack solution.
+//!
+//! INVARIANT: every node on the stack carries a valid lower bound of its subtree (its parent's
+//! bound), so the minimum over the stack and the incumbent is a proven bound when time runs out.
+
+use std::time::Instant;
+
+use super::mip::MipModel;
+
+/// The largest knapsack capacity the dynamic program accepts (minutes per engineer).
+const MAX_BUDGET: u64 = 100_000;
+
+/// One candidate arc as the search sees it.
+#[derive(Debug, Clone, Copy)]
+struct Arc {
+    ticket: u32,
+    engineer: u32,
+    cost: i64,
+    minutes: u64,
+}
+
+/// What the search found: the best assignment, its objective, and a proven lower bound.
+pub(crate) struct BbResult {
+    pub(crate) assignment: Vec<Option<u32>>,
+    pub(crate) objective: i64,
+    pub(crate) bound: i64,
+}
+
+/// Whether the search applies (see the [module docs](self)).
+pub(crate) fn applicable(model: &MipModel) -> bool {
+    let net = model.network();
+    if net.load_costs().is_some() || !model.limits().is_empty() {
+        return false;
+    }
+    let mut arcs_of = vec![0u64; net.engineers()];
+    let mut minutes = vec![0u64; net.engineers()];
+    for t in 0..net.tickets() {
+        for (e, _) in net.arcs_of(t) {
+            arcs_of[e as usize] += 1;
+            minutes[e as usize] += model.minutes_of(t, e).unwrap_or(0);
+        }
+    }
+    // The knapsack's capacity is the smaller of the budget and the minutes there are to take.
+    (0..net.engineers()).all(|e| {
+        u64::from(net.capacity(e)) >= arcs_of[e]
+            && model.budget(e).unwrap_or(u64::MAX).min(minutes[e]) <= MAX_BUDGET
+    })
+}
+
+/// A node of the search: fixings, forbidden arcs, and the multipliers to start from.
+#[derive(Clone)]
+struct Node {
+    /// Per ticket: `Some(e)` fixed to engineer `e`, `Some(NONE)` fixed unassigned, `None` free.
+    fixed: Vec<Option<u32>>,
+    forbidden: Vec<bool>,
+    residual: Vec<u64>,
+    fixed_cost: i64,
+    u: Vec<f64>,
+    /// A lower bound of this node's subtree (its parent's bound).
+    bound: f64,
+}
+
+const NONE: u32 = u32::MAX;
+
+/// Turns any assignment into a feasible one with its objective (or `None`).
+pub(crate) type Polish<'a> = &'a dyn Fn(&[Option<u32>]) -> Option<(Vec<Option<u32>>, i64)>;
+
+fn ceil_bound(value: f64) -> i64 {
+    (value - 1e-6 * value.abs().max(1.0)).ceil() as i64
+}
+
+struct Search<'a> {
+    arcs: Vec<Arc>,
+    /// Arc indices per engineer and per ticket.
+    by_engineer: Vec<Vec<usize>>,
+    by_ticket: Vec<Vec<usize>>,
+    penalty: Vec<i64>,
+    best: Vec<Option<u32>>,
+    best_objective: i64,
+    polish: Polish<'a>,
+    /// Dynamic-programming scratch.
+    dp: Vec<f64>,
+    keep: Vec<bool>,
+}
+
+/// The Lagrangian subproblem at one node for multipliers `u`: its value and, per ticket, the
+/// engineers whose knapsack took it.
+struct Sub {
+    value: f64,
+    taken: Vec<Vec<u32>>,
+}
+
+impl Search<'_> {
+    fn subproblem(&mut self, node: &Node, u: &[f64]) -> Sub {
+        let n = self.penalty.len();
+        let mut value = node.fixed_cost as f64;
+        for ((fixed, &p), &ut) in node.fixed.iter().zip(&self.penalty).zip(u) {
+            if fixed.is_none() {
+                value += p as f64 - ut;
+            }
+        }
+        let mut taken: Vec<Vec<u32>> = vec![Vec::new(); n];
+        for e in 0..self.by_engineer.len() {
+            let cap = node.residual[e] as usize;
+            let items: Vec<(usize, f64, usize)> = self.by_engineer[e]
+                .iter()
+                .filter(|&&a| {
+                    let arc = self.arcs[a];
+                    !node.forbidden[a]
+                        && node.fixed[arc.ticket as usize].is_none()
+                        && arc.minutes as usize <= cap
+                })
+                .filter_map(|&a| {
+                    let arc = self.arcs[a];
+                    let t = arc.ticket as usize;
+                    let r = (arc.cost - self.penalty[t]) as f64 + u[t];
+                    (r < 0.0).then_some((a, r, arc.minutes as usize))
+                })
+                .collect();
+            if items.is_empty() {
+                continue;
+            }
+            self.dp.clear();
+            self.dp.resize(cap + 1, 0.0);
+            self.keep.clear();
+            self.keep.resize(items.len() * (cap + 1), false);
+            for (i, &(_, r, w)) in items.iter().enumerate() {
+                for c in (w..=cap).rev() {
+                    let with = self.dp[c - w] + r;
+                    if with < self.dp[c] {
+                        self.dp[c] = with;
+                        self.keep[i * (cap + 1) + c] = true;
+                    }
+                }
+            }
+            value += self.dp[cap];
+            let mut c = cap;
+            for (i, &(a, _, w)) in items.iter().enumerate().rev() {
+                if self.keep[i * (cap + 1) + c] {
+                    taken[self.arcs[a].ticket as usize].push(e as u32);
+                    c -= w;
+                }
+            }
+        }
+        Sub { value, taken }
+    }
+
+    /// Offers the knapsack solution (fixings, plus the cheapest engineer of each free ticket taken) to
+    /// the caller's repair; keeps it if it beats the incumbent.
+    fn offer(&mut self, node: &Node, sub: &Sub) {
+        let candidate: Vec<Option<u32>> = (0..self.penalty.len())
+            .map(|t| match node.fixed[t] {
+                Some(NONE) => None,
+                Some(e) => Some(e),
+                None => sub.taken[t]
+                    .iter()
+                    .copied()
+                    .min_by_key(|&e| (self.cost(t, e), e)),
+            })
+            .collect();
+        if let Some((assignment, objective)) = (self.polish)(&candidate) {
+            if objective < self.best_objective {
+                self.best_objective = objective;
+                self.best = assignment;
+            }
+        }
+    }
+
+    fn cost(&self, t: usize, e: u32) -> i64 {
+        self.by_ticket[t]
+            .iter()
+            .map(|&a| self.arcs[a])
+            .find(|a| a.engineer == e)
+            .map_or(i64::MAX, |a| a.cost)
+    }
+
+    /// Fixes unassigned every free ticket with no arc left that fits (it can only pay its penalty).
+    fn settle(&self, node: &mut Node) {
+        for t in 0..self.penalty.len() {
+            if node.fixed[t].is_some() {
+                continue;
+            }
+            let possible = self.by_ticket[t].iter().any(|&a| {
+                let arc = self.arcs[a];
+                !node.forbidden[a] && arc.minutes <= node.residual[arc.engineer as usize]
+            });
+            if !possible {
+                node.fixed[t] = Some(NONE);
+                node.fixed_cost += self.penalty[t];
+                node.u[t] = 0.0;
+            }
+        }
+    }
+}
+
+/// Runs the search until it is exhaustive or `deadline` passes. `fits` marks the usable arcs (network
+/// order); `start` is a feasible assignment with objective `start_objective`; `polish` turns any
+/// assignment into a feasible one with its objective (or `None`).
+pub(crate) fn solve(
+    model: &MipModel,
+    fits: &[bool],
+    start: &[Option<u32>],
+    start_objective: i64,
+    deadline: Instant,
+    polish: Polish<'_>,
+) -> BbResult {
+    let net = model.network();
+    let n = net.tickets();
+    let m = net.engineers();
+    let mut arcs = Vec::new();
+    let mut by_engineer = vec![Vec::new(); m];
+    let mut by_ticket = vec![Vec::new(); n];
+    let mut a = 0usize;
+    let mut total_minutes = vec![0u64; m];
+    for (t, ticket_arcs) in by_ticket.iter_mut().enumerate() {
+        for (e, cost) in net.arcs_of(t) {
+            if fits[a] {
+                let minutes = model.minutes_of(t, e).unwrap_or(0);
+                let i = arcs.len();
+                arcs.push(Arc {
+                    ticket: t as u32,
+                    engineer: e,
+                    cost,
+                    minutes,
+                });
+                by_engineer[e as usize].push(i);
+                ticket_arcs.push(i);
+                total_minutes[e as usize] += minutes;
+            }
+            a += 1;
+        }
+    }
+    let penalty: Vec<i64> = (0..n).map(|t| net.penalty(t)).collect();
+    let residual: Vec<u64> = (0..m)
+        .map(|e| {
+            model
+                .budget(e)
+                .unwrap_or(total_minutes[e])
+                .min(total_minutes[e])
+        })
+        .collect();
+    // Start each ticket's multiplier where its second-cheapest arc just pays.
+    let u: Vec<f64> = (0..n)
+        .map(|t| {
+            let mut costs: Vec<i64> = by_ticket[t].iter().map(|&a| arcs[a].cost).collect();
+            costs.sort_unstable();
+            let c = costs.get(1).or(costs.first()).copied().unwrap_or(0);
+            ((penalty[t] - c) as f64).max(0.0)
+        })
+        .collect();
+    let arc_count = arcs.len();
+    let mut search = Search {
+        arcs,
+        by_engineer,
+        by_ticket,
+        penalty,
+        best: start.to_vec(),
+        best_objective: start_objective,
+        polish,
+        dp: Vec::new(),
+        keep: Vec::new(),
+    };
+    let mut root = Node {
+        fixed: vec![None; n],
+        forbidden: vec![false; arc_count],
+        residual,
+        fixed_cost: 0,
+        u,
+        bound: f64::NEG_INFINITY,
+    };
+    search.settle(&mut root);
+
+    let mut stack = vec![root];
+    let mut first = true;
+    let mut exhausted = true;
+    while let Some(mut node) = stack.pop() {
+        if ceil_bound(node.bound) >= search.best_objective {
+            continue;
+        }
+        if Instant::now() >= deadline {
+            stack.push(node);
+            exhausted = false;
+            break;
+        }
+        let (iterations, mut mu) = if first { (400, 2.0) } else { (40, 0.5) };
+        first = false;
+        let mut best_value = f64::NEG_INFINITY;
+        let mut best_u = node.u.clone();
+        let mut best_sub: Option<Sub> = None;
+        let mut u = node.u.clone();
+        let mut stale = 0;
+        let mut solved = false;
+        for it in 0..iterations {
+            let sub = search.subproblem(&node, &u);
+            // Subgradient of the relaxed rows, at free tickets.
+            let mut g = vec![0.0f64; n];
+            let mut norm = 0.0;
+            for t in 0..n {
+                if node.fixed[t].is_none() {
+                    let v = sub.taken[t].len() as f64 - 1.0;
+                    let v = if u[t] <= 0.0 && v < 0.0 { 0.0 } else { v };
+                    g[t] = v;
+                    norm += v * v;
+                }
+            }
+            if sub.value > best_value {
+                best_value = sub.value;
+                best_u.clone_from(&u);
+                stale = 0;
+            } else {
+                stale += 1;
+                if stale >= 5 {
+                    mu /= 2.0;
+                    stale = 0;
+                }
+            }
+            if norm == 0.0 {
+                // Every free ticket taken once (or left out at u = 0): feasible and optimal here.
+                search.offer(&node, &sub);
+                solved = true;
+                best_sub = Some(sub);
+                break;
+            }
+            if it % 10 == 0 {
+                search.offer(&node, &sub);
+            }
+            if ceil_bound(best_value) >= search.best_objective || Instant::now() >= deadline {
+                best_sub = Some(sub);
+                break;
+            }
+            let gap = (search.best_objective as f64 - sub.value).max(1.0);
+            let step = mu * gap / norm;
+            for t in 0..n {
+                u[t] = (u[t] + step * g[t]).max(0.0);
+            }
+            best_sub = Some(sub);
+        }
+        let node_bound = best_value.max(node.bound);
+        if solved || ceil_bound(node_bound) >= search.best_objective {
+            continue;
+        }
+        // Branch on the knapsack solution at the best multipliers.
+        let sub = search.subproblem(&node, &best_u);
+        search.offer(&node, &sub);
+        let _ = best_sub;
+        let branch = (0..n)
+            .filter(|&t| node.fixed[t].is_none() && sub.taken[t].len() >= 2)
+            .max_by_key(|&t| (sub.taken[t].len(), std::cmp::Reverse(t)))
+            .map(|t| {
+                let e = sub.taken[t]
+                    .iter()
+                    .copied()
+                    .min_by_key(|&e| (search.cost(t, e), e))
+                    .expect("taken twice");
+                (t, e)
+            })
+            .or_else(|| {
+                (0..n)
+                    .filter(|&t| {
+                        node.fixed[t].is_none() && sub.taken[t].is_empty() && best_u[t] > 0.0
+                    })
+                    .max_by(|&a, &b| best_u[a].total_cmp(&best_u[b]).then(b.cmp(&a)))
+                    .and_then(|t| {
+                        search.by_ticket[t]
+                            .iter()
+                            .map(|&a| search.arcs[a])
+                            .enumerate()
+                            .filter(|&(i, arc)| {
+                                !node.forbidden[search.by_ticket[t][i]]
+                                    && arc.minutes <= node.residual[arc.engineer as usize]
+                            })
+                            .min_by_key(|&(_, arc)| (arc.cost, arc.engineer))
+                            .map(|(_, arc)| (t, arc.engineer))
+                    })
+            });
+        let Some((t, e)) = branch else {
+            // The subproblem at the best multipliers is feasible (its ticket counts are all 0 or
+            // 1); offered above, so this node is done.
+            continue;
+        };
+        let a = *search.by_ticket[t]
+            .iter()
+            .find(|&&a| search.arcs[a].engineer == e)
+            .expect("the branching arc exists");
+        node.u = best_u;
+        node.bound = node_bound;
+        let mut forbid = node.clone();
+        forbid.forbidden[a] = true;
+        search.settle(&mut forbid);
+        let mut fix = node;
+        fix.fixed[t] = Some(e);
+        fix.fixed_cost += search.arcs[a].cost;
+        fix.residual[e as usize] -= search.arcs[a].minutes;
+        fix.u[t] = 0.0;
+        search.settle(&mut fix);
+        stack.push(forbid);
+        stack.push(fix);
+    }
+
+    let bound = if exhausted {
+        search.best_objective
+    } else {
+        stack
+            .iter()
+            .map(|node| ceil_bound(node.bound))
+            .min()
+            .unwrap_or(search.best_objective)
+            .min(search.best_objective)
+    };
+    BbResult {
+        assignment: search.best,
+        objective: search.best_objective,
+        bound,
+    }
+}
