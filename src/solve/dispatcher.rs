@@ -530,6 +530,7 @@ impl Dispatcher {
         Ok((asked || !model.is_network()).then_some(model))
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn assemble(
         &self,
         fleet: &Fleet,
