@@ -23,7 +23,7 @@
 //! INVARIANT: every node on the stack carries a valid lower bound of its subtree (its parent's
 //! bound), so the minimum over the stack and the incumbent is a proven bound when time runs out.
 
-use std::time::Instant;
+use web_time::Instant;
 
 use super::mip::MipModel;
 

@@ -1,6 +1,6 @@
 //! The dispatcher: one run from tickets to a plan, and real-time ranking for one ticket.
 
-use std::time::Instant;
+use web_time::Instant;
 
 use chrono::{DateTime, Utc};
 #[cfg(feature = "parallel")]

@@ -40,7 +40,9 @@
 //! The result is [`MipStatus::Optimal`] when the incumbent is within one cost unit of the bound (costs
 //! are integers) and [`MipStatus::Feasible`] otherwise.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use web_time::Instant;
 
 use good_lp::{
     Expression, ProblemVariables, ResolutionError, Solution, SolverModel, Variable, variable,
