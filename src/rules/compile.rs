@@ -839,7 +839,7 @@ impl Program {
                 m = self.compact(scratch, m, ff);
             }
         }
-        if live < m || m > 0 {
+        if live < m {
             m = self.compact(scratch, m, ff);
         }
         if m == 0 {
