@@ -599,3 +599,35 @@ proptest! {
         prop_assert!((cost - want_cost).abs() < 0.01, "{} vs {}", cost, want_cost);
     }
 }
+
+#[test]
+fn the_optimiser_runs_a_policy_file() {
+    // The nearest-qualified seed policy, plus the capacity limit the simulator's engineers live by
+    // (a policy without a per-engineer limit lets an engineer take any number of tickets).
+    let path = "examples/policies/nearest.policy";
+    let text = std::fs::read_to_string(path).unwrap()
+        + "\nlimit capacity: engineer.open_tickets + assigned <= engineer.capacity\n";
+    let policy = dispatchkit::rules::Policy::parse(path, &text).unwrap();
+    let mut config = dispatchkit::Config::default();
+    config.time.lateness_per_min = [0.0; 4];
+    config.time.max_overtime_min = 24 * 60;
+    config.time.overtime_per_min = 0.0;
+    let scenario = generate(&CityParams::new(5, 300, 60));
+    let mut policies: Vec<Box<dyn Policy>> = vec![
+        Box::new(RoundRobin::new()),
+        Box::new(DispatcherPolicy::new(
+            "nearest.policy",
+            dispatchkit::Dispatcher::with_policy(config, policy),
+        )),
+    ];
+    let r = compare(&scenario, &SimConfig::default(), &mut policies).unwrap();
+    let (rr, ruled) = (&r[0].kpis, &r[1].kpis);
+    assert_eq!(r[1].policy, "nearest.policy");
+    assert!(ruled.resolved > 0, "{ruled:?}");
+    assert!(
+        ruled.travel_km_per_ticket < rr.travel_km_per_ticket,
+        "policy {} km, round-robin {} km",
+        ruled.travel_km_per_ticket,
+        rr.travel_km_per_ticket
+    );
+}
