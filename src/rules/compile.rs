@@ -443,21 +443,23 @@ impl<'e> Columns<'e> {
     ) -> Columns<'e> {
         let mut interner = Interner::default();
         let empty: [Value; 0] = [];
+        // One engineer's value of an engineer-only expression.
+        let value = |e: &TExpr, g: &EngView<'_>| {
+            let env = Env {
+                checked,
+                ticket: &empty,
+                ticket_location: g.location,
+                engineer: Some(g),
+                travel_km: 0.0,
+                now,
+            };
+            interp::eval(e, &env)
+        };
         let mut cols = Vec::with_capacity(program.columns.len());
         for e in &program.columns {
             let col = views
                 .iter()
-                .map(|g| {
-                    let env = Env {
-                        checked,
-                        ticket: &empty,
-                        ticket_location: g.location,
-                        engineer: Some(g),
-                        travel_km: 0.0,
-                        now,
-                    };
-                    interner.encode(&interp::eval(e, &env))
-                })
+                .map(|g| interner.encode(&value(e, g)))
                 .collect();
             cols.push(col);
         }
@@ -465,17 +467,7 @@ impl<'e> Columns<'e> {
         for e in &program.engineer_sets {
             let col = views
                 .iter()
-                .map(|g| {
-                    let env = Env {
-                        checked,
-                        ticket: &empty,
-                        ticket_location: g.location,
-                        engineer: Some(g),
-                        travel_km: 0.0,
-                        now,
-                    };
-                    encode_set(&mut interner, &interp::eval(e, &env))
-                })
+                .map(|g| encode_set(&mut interner, &value(e, g)))
                 .collect();
             sets.push(col);
         }
