@@ -191,51 +191,36 @@ impl Policy {
             return Err(Diagnostics::new(origin, source, diags));
         };
         let program = compile::compile(&checked);
-        let mut inner = Inner {
-            ast,
-            origin: origin.to_string(),
-            source: source.to_string(),
-            checked,
-            program,
-            warnings: Diagnostics::new(origin, source, Vec::new()),
-            tests_passed: 0,
-        };
-        let tests: Vec<TestBlock> = inner
-            .ast
-            .items
-            .iter()
-            .filter_map(|i| match i {
-                super::ast::Item::Test(t) => Some(t.clone()),
-                _ => None,
-            })
-            .collect();
-        let policy_view = Policy {
+        let mut policy = Policy {
             inner: Arc::new(Inner {
-                ast: inner.ast.clone(),
-                origin: inner.origin.clone(),
-                source: inner.source.clone(),
-                checked: inner.checked.clone(),
-                program: inner.program.clone(),
+                ast,
+                origin: origin.to_string(),
+                source: source.to_string(),
+                checked,
+                program,
                 warnings: Diagnostics::new(origin, source, Vec::new()),
                 tests_passed: 0,
             }),
         };
         let mut passed = 0;
-        for t in &tests {
-            match policy_view.run_test(t) {
-                Ok(()) => passed += 1,
-                Err(d) => diags.extend(d),
+        for item in &policy.inner.ast.items {
+            if let super::ast::Item::Test(t) = item {
+                match policy.run_test(t) {
+                    Ok(()) => passed += 1,
+                    Err(d) => diags.extend(d),
+                }
             }
         }
         let diags = Diagnostics::new(origin, source, diags);
         if diags.has_errors() {
             return Err(diags);
         }
-        inner.warnings = diags;
-        inner.tests_passed = passed;
-        Ok(Policy {
-            inner: Arc::new(inner),
-        })
+        // Still the only owner: the tests borrowed it and are done.
+        if let Some(inner) = Arc::get_mut(&mut policy.inner) {
+            inner.warnings = diags;
+            inner.tests_passed = passed;
+        }
+        Ok(policy)
     }
 
     /// Makes a policy from a syntax tree (for example one stored as JSON): prints it and parses the
