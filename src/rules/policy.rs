@@ -1150,40 +1150,24 @@ fn test_ticket(
                 }
                 t.customer = Some(cu);
             }
-            other => {
-                if c.schema
-                    .field(Subject::Ticket, other)
-                    .is_some_and(|i| c.schema.ticket[i].source == super::schema::Source::Attribute)
-                {
-                    t.attributes.insert(other.to_string(), lit_attr(name, v)?);
-                } else {
-                    let names: Vec<&str> = [
-                        "location",
-                        "category",
-                        "min_level",
-                        "priority",
-                        "created_at",
-                        "sla_due",
-                        "duration",
-                        "pinned_engineer",
-                        "customer",
-                    ]
-                    .into_iter()
-                    .chain(
-                        c.schema
-                            .ticket
-                            .iter()
-                            .filter(|f| f.source == super::schema::Source::Attribute)
-                            .map(|f| f.name.as_str()),
-                    )
-                    .collect();
-                    let mut d = lit_err(name, format!("a test ticket has no field `{other}`"));
-                    if let Some(s) = super::diag::suggest(other, names) {
-                        d = d.help(format!("did you mean `{s}`?"));
-                    }
-                    return Err(d);
-                }
-            }
+            _ => test_attribute(
+                c,
+                Subject::Ticket,
+                name,
+                v,
+                &[
+                    "location",
+                    "category",
+                    "min_level",
+                    "priority",
+                    "created_at",
+                    "sla_due",
+                    "duration",
+                    "pinned_engineer",
+                    "customer",
+                ],
+                &mut t.attributes,
+            )?,
         }
     }
     Ok(t)
@@ -1224,41 +1208,56 @@ fn test_engineer(e: &super::ast::TestEntity, c: &Checked) -> Result<Engineer, Di
                         .insert(k.clone(), lit_num(name, v)?.clamp(0.0, 5.0) as u8);
                 }
             }
-            other => {
-                if c.schema.field(Subject::Engineer, other).is_some_and(|i| {
-                    c.schema.engineer[i].source == super::schema::Source::Attribute
-                }) {
-                    g.attributes.insert(other.to_string(), lit_attr(name, v)?);
-                } else {
-                    let names: Vec<&str> = [
-                        "location",
-                        "team",
-                        "territory",
-                        "capacity",
-                        "open_tickets",
-                        "last_assigned_at",
-                        "shift",
-                        "skills",
-                    ]
-                    .into_iter()
-                    .chain(
-                        c.schema
-                            .engineer
-                            .iter()
-                            .filter(|f| f.source == super::schema::Source::Attribute)
-                            .map(|f| f.name.as_str()),
-                    )
-                    .collect();
-                    let mut d = lit_err(name, format!("a test engineer has no field `{other}`"));
-                    if let Some(s) = super::diag::suggest(other, names) {
-                        d = d.help(format!("did you mean `{s}`?"));
-                    }
-                    return Err(d);
-                }
-            }
+            _ => test_attribute(
+                c,
+                Subject::Engineer,
+                name,
+                v,
+                &[
+                    "location",
+                    "team",
+                    "territory",
+                    "capacity",
+                    "open_tickets",
+                    "last_assigned_at",
+                    "shift",
+                    "skills",
+                ],
+                &mut g.attributes,
+            )?,
         }
     }
     Ok(g)
+}
+
+/// A field of a test entity that is not a built-in one: a declared attribute, or an error that
+/// suggests the nearest known field.
+fn test_attribute(
+    c: &Checked,
+    subject: Subject,
+    name: &super::ast::Name,
+    v: &Literal,
+    builtins: &[&str],
+    attributes: &mut crate::model::Attributes,
+) -> Result<(), Diagnostic> {
+    let declared = |f: &&super::schema::FieldInfo| f.source == super::schema::Source::Attribute;
+    let fields = c.schema.fields(subject);
+    if fields.iter().filter(declared).any(|f| f.name == name.text) {
+        attributes.insert(name.text.clone(), lit_attr(name, v)?);
+        return Ok(());
+    }
+    let names = builtins
+        .iter()
+        .copied()
+        .chain(fields.iter().filter(declared).map(|f| f.name.as_str()));
+    let mut d = lit_err(
+        name,
+        format!("a test {} has no field `{}`", subject.as_str(), name.text),
+    );
+    if let Some(s) = super::diag::suggest(&name.text, names) {
+        d = d.help(format!("did you mean `{s}`?"));
+    }
+    Err(d)
 }
 
 /// A test literal as a value of type `ty`.
