@@ -451,3 +451,83 @@ proptest! {
         prop_assert_eq!(run(1), run(2));
     }
 }
+
+/// A crowded district: engineers on a coarse grid (many at equal distances), more of them than the
+/// ranking's first window, with few qualified ones.
+fn crowd() -> impl Strategy<Value = (Vec<Engineer>, Vec<Ticket>, usize)> {
+    let eng = (0..7u8, 0..7u8, 0..3i32, 0..4u8, any::<bool>());
+    let tic = (0..7u8, 0..7u8, 1..4u8);
+    (
+        prop::collection::vec(eng, 0..160),
+        prop::collection::vec(tic, 1..6),
+        1..6usize,
+    )
+        .prop_map(|(es, ts, cap)| {
+            let at = |x: u8, y: u8| {
+                LatLon::new(42.3 + f64::from(y) / 111.0, -71.1 + f64::from(x) / 82.2)
+            };
+            let engineers = es
+                .into_iter()
+                .enumerate()
+                .map(|(i, (x, y, capacity, level, hvac))| {
+                    let skill = if hvac { "hvac" } else { "network" };
+                    Engineer::new(format!("E{i:03}"), at(x, y), capacity).with_skill(skill, level)
+                })
+                .collect();
+            let tickets = ts
+                .into_iter()
+                .enumerate()
+                .map(|(i, (x, y, level))| {
+                    Ticket::new(format!("T{i}"), at(x, y), "network", now()).with_min_level(level)
+                })
+                .collect();
+            (engineers, tickets, cap)
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+    /// One ticket's ranking keeps the `cap` nearest engineers (ties by fleet order) that the
+    /// reference interpreter accepts and that have room, the same ones the whole run's candidate set
+    /// gives that ticket; every engineer it lists as rejected is refused by a rule or is full.
+    #[test]
+    fn ranking_is_the_nearest_accepted_engineers((engineers, tickets, cap) in crowd()) {
+        let fleet = Fleet::new(engineers).unwrap();
+        let d = Dispatcher::new(Config::default().max_travel_km(4.0).max_candidates(cap));
+        let set = d.candidate_set(&fleet, &tickets, now()).unwrap();
+        for (k, t) in tickets.iter().enumerate() {
+            let mut oracle: Vec<(f64, usize)> = Vec::new();
+            for (i, e) in fleet.engineers().iter().enumerate() {
+                let x = d.policy().explain(t, e, now()).unwrap();
+                if x.eligible && e.remaining_capacity() > 0 {
+                    oracle.push((x.travel_km, i));
+                }
+            }
+            oracle.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            oracle.truncate(cap);
+            let mut want: Vec<&str> =
+                oracle.iter().map(|&(_, i)| fleet.engineers()[i].id.as_str()).collect();
+            want.sort_unstable();
+
+            let ranking = d.candidates(&fleet, t, now()).unwrap();
+            let mut got: Vec<&str> = ranking.eligible.iter().map(|c| c.engineer.as_str()).collect();
+            got.sort_unstable();
+            prop_assert_eq!(&got, &want, "ranking of {}", t.id);
+
+            let mut in_set: Vec<&str> = set
+                .network()
+                .arcs_of(k)
+                .map(|(e, _)| fleet.engineers()[e as usize].id.as_str())
+                .collect();
+            in_set.sort_unstable();
+            prop_assert_eq!(&in_set, &want, "candidate set of {}", t.id);
+
+            for r in &ranking.rejected {
+                let e = fleet.get(&r.engineer).unwrap();
+                let x = d.policy().explain(t, e, now()).unwrap();
+                prop_assert!(!x.eligible || e.remaining_capacity() == 0, "{} listed as rejected", r.engineer);
+            }
+        }
+    }
+}

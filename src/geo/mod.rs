@@ -5,7 +5,6 @@
 mod index;
 mod travel;
 
-pub(crate) use index::sort_neighbors;
 pub use index::{EngineerIndex, Neighbor};
 pub use travel::TravelProfile;
 

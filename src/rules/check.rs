@@ -141,6 +141,58 @@ pub(crate) struct Checked {
     pub limits: Vec<TLimit>,
     /// The travel bound of the first unguarded `require .. travel <= X` (drives the spatial index).
     pub reach_km: Option<f64>,
+    /// Which engineer fields (by slot) some pair rule or limit reads: the others are not built.
+    pub engineer_reads: Vec<bool>,
+}
+
+impl Checked {
+    /// Fills [`Checked::engineer_reads`] from every pair rule and limit.
+    fn find_engineer_reads(mut self) -> Checked {
+        let mut reads = vec![false; self.schema.fields(Subject::Engineer).len()];
+        let exprs = (self.requires.iter()).flat_map(|r| r.guard.iter().chain([&r.cond]));
+        let exprs =
+            exprs.chain((self.scores.iter()).flat_map(|s| s.guard.iter().chain([&s.value])));
+        let exprs = exprs.chain((self.limits.iter()).flat_map(|l| l.used.iter().chain([&l.bound])));
+        for e in exprs {
+            mark_engineer_reads(&self.schema, e, &mut reads);
+        }
+        self.engineer_reads = reads;
+        self
+    }
+}
+
+/// Marks the engineer fields `e` reads (directly, or through `on_shift`).
+fn mark_engineer_reads(schema: &Schema, e: &TExpr, reads: &mut [bool]) {
+    let mut mark = |x: &TExpr| mark_engineer_reads(schema, x, reads);
+    match &e.kind {
+        TK::Field(Subject::Engineer, slot) => reads[*slot] = true,
+        TK::OnShift(x) => {
+            mark(x);
+            for name in ["shift_start", "shift_end"] {
+                if let Some(slot) = schema.field(Subject::Engineer, name) {
+                    reads[slot] = true;
+                }
+            }
+        }
+        TK::Const(_)
+        | TK::Field(Subject::Ticket, _)
+        | TK::Travel
+        | TK::TravelTime
+        | TK::Now
+        | TK::Assigned
+        | TK::AssignedHours
+        | TK::InRegion(..) => {}
+        TK::Skill(x) | TK::Exists(x) | TK::Not(x) | TK::Neg(x) | TK::Abs(x) => mark(x),
+        TK::Bin(_, a, b) => {
+            mark(a);
+            mark(b);
+        }
+        TK::Scale(a, b, c) | TK::If(a, b, c) => {
+            mark(a);
+            mark(b);
+            mark(c);
+        }
+    }
 }
 
 /// Default travel speed, km/h.
@@ -359,16 +411,20 @@ pub(crate) fn check(
         return (None, diags);
     }
     (
-        Some(Checked {
-            schema: c.schema,
-            regions: c.regions,
-            speed_kmh: c.speed,
-            derives,
-            requires,
-            scores,
-            limits,
-            reach_km,
-        }),
+        Some(
+            Checked {
+                schema: c.schema,
+                regions: c.regions,
+                speed_kmh: c.speed,
+                derives,
+                requires,
+                scores,
+                limits,
+                reach_km,
+                engineer_reads: Vec::new(),
+            }
+            .find_engineer_reads(),
+        ),
         diags,
     )
 }

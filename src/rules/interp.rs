@@ -211,7 +211,10 @@ pub(crate) fn engineer_view<'e>(checked: &Checked, e: &'e Engineer) -> Result<En
         .schema
         .engineer
         .iter()
-        .map(|f| match f.source {
+        .zip(&checked.engineer_reads)
+        .map(|(f, &read)| match f.source {
+            // Declared attributes are always checked; built-ins no rule reads are not built.
+            Source::Builtin(_) if !read => Ok(Value::Missing),
             Source::Attribute => attribute(
                 checked,
                 Entity::Engineer,

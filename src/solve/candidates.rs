@@ -529,50 +529,55 @@ impl<'a> Screener<'a> {
             out.screening.rules.retain(|r| r.rejected > 0);
             return Ok(out);
         }
-        let neighbors: Vec<Neighbor> = match (self.policy.reach_km(), &self.subset) {
-            (_, Some(s)) => {
-                let mut v: Vec<Neighbor> = s
+        // The engineers to screen, nearest first, with their evaluator lanes: a lazy walk of the
+        // R-tree over the whole fleet (only as far as the windows below need), or the subset sorted.
+        let reach = self.policy.reach_km().unwrap_or(f64::INFINITY);
+        let mut neighbors: Box<dyn Iterator<Item = (Neighbor, usize)>> = match &self.subset {
+            Some(s) => {
+                let mut v: Vec<(Neighbor, usize)> = s
                     .iter()
-                    .map(|&e| Neighbor {
-                        index: e,
-                        distance_km: crate::geo::distance_km(
-                            ticket.location,
-                            self.fleet.engineers()[e as usize].location,
-                        ),
+                    .zip(0..)
+                    .map(|(&e, lane)| {
+                        let n = Neighbor {
+                            index: e,
+                            distance_km: crate::geo::distance_km(
+                                ticket.location,
+                                self.fleet.engineers()[e as usize].location,
+                            ),
+                        };
+                        (n, lane)
                     })
+                    .filter(|(n, _)| n.distance_km <= reach)
                     .collect();
-                crate::geo::sort_neighbors(&mut v);
-                v
+                sort_pairs(&mut v);
+                Box::new(v.into_iter())
             }
-            (Some(km), None) => self.fleet.index().within(ticket.location, km),
-            (None, None) => {
-                let mut v: Vec<Neighbor> = self
-                    .fleet
-                    .engineers()
-                    .iter()
-                    .enumerate()
-                    .map(|(e, g)| Neighbor {
-                        index: e as u32,
-                        distance_km: crate::geo::distance_km(ticket.location, g.location),
-                    })
-                    .collect();
-                crate::geo::sort_neighbors(&mut v);
-                v
-            }
+            None => Box::new(
+                self.fleet
+                    .index()
+                    .nearest_iter(ticket.location, reach)
+                    .map(|n| (n, n.index as usize)),
+            ),
         };
         // Screen in growing windows, nearest first, until `cap` engineers are eligible; engineers
         // tied in distance with the last one kept are examined too, so ties break by id.
         let mut boundary = f64::INFINITY;
         let mut window = (2 * cap).max(32);
-        let mut start = 0;
+        let mut batch: Vec<Neighbor> = Vec::new();
         let mut idx = Vec::new();
         let mut travel = Vec::new();
         let mut ff = Vec::new();
         let mut cost = Vec::new();
-        'windows: while start < neighbors.len() {
-            let batch = &neighbors[start..(start + window).min(neighbors.len())];
+        'windows: loop {
+            batch.clear();
             idx.clear();
-            idx.extend(batch.iter().map(|n| self.lane(n.index).unwrap_or(0)));
+            for (n, lane) in neighbors.by_ref().take(window) {
+                batch.push(n);
+                idx.push(lane as u32);
+            }
+            if batch.is_empty() {
+                break;
+            }
             travel.clear();
             travel.extend(batch.iter().map(|n| n.distance_km));
             ff.resize(batch.len(), 0);
@@ -614,7 +619,6 @@ impl<'a> Screener<'a> {
                     }
                 }
             }
-            start += batch.len();
             window *= 2;
         }
         if out.eligible.len() > cap {

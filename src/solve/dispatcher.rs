@@ -682,27 +682,41 @@ impl Dispatcher {
     ) -> Result<Ranking, Error> {
         self.config.validate()?;
         validate_tickets(std::slice::from_ref(ticket), |id| fleet.get(id).is_some())?;
-        // Only the engineers near the ticket are prepared: no per-run work.
-        let near: Vec<u32> = match (&ticket.pinned_engineer, self.policy.reach_km()) {
-            (Some(p), _) => fleet.position(p).into_iter().collect(),
-            (None, Some(km)) => fleet
-                .index()
-                .within(ticket.location, km)
-                .into_iter()
-                .map(|n| n.index)
-                .collect(),
-            (None, None) => (0..fleet.len() as u32).collect(),
+        // Only the engineers near the ticket are prepared, no per-run work: the nearest `want`
+        // (and any tied with the last of them), twice as many while too few are eligible.
+        let cap = self.config.max_candidates;
+        let reach = self.policy.reach_km().unwrap_or(f64::INFINITY);
+        let mut nearest = fleet
+            .index()
+            .nearest_iter(ticket.location, reach)
+            .peekable();
+        let mut near: Vec<u32> = match &ticket.pinned_engineer {
+            Some(p) => fleet.position(p).into_iter().collect(),
+            None => Vec::new(),
         };
-        let screener = Screener::subset(fleet, &self.policy, &self.config, now, near)?;
-        let mut rejected = Vec::new();
-        let mut scratch = ScreenScratch::default();
-        let screened = screener.screen(
-            ticket,
-            self.config.max_candidates,
-            &mut scratch,
-            None,
-            Some(&mut rejected),
-        )?;
+        let mut want = (4 * cap).max(64);
+        let (screener, screened, mut rejected) = loop {
+            let mut everyone = ticket.pinned_engineer.is_some();
+            if !everyone {
+                let mut last = f64::NAN;
+                while near.len() < want || nearest.peek().is_some_and(|n| n.distance_km == last) {
+                    let Some(n) = nearest.next() else {
+                        everyone = true;
+                        break;
+                    };
+                    last = n.distance_km;
+                    near.push(n.index);
+                }
+            }
+            let screener = Screener::subset(fleet, &self.policy, &self.config, now, near.clone())?;
+            let mut rejected = Vec::new();
+            let mut scratch = ScreenScratch::default();
+            let screened = screener.screen(ticket, cap, &mut scratch, None, Some(&mut rejected))?;
+            if everyone || screened.eligible.len() >= cap {
+                break (screener, screened, rejected);
+            }
+            want = want.saturating_mul(2);
+        };
         let engineers = fleet.engineers();
         let mut eligible: Vec<Candidate> = Vec::with_capacity(screened.eligible.len());
         for n in &screened.eligible {
