@@ -559,7 +559,7 @@ impl<'a> Screener<'a> {
                     .map(|n| (n, n.index as usize)),
             ),
         };
-        // Screen in growing windows, nearest first, until `cap` engineers are eligible; engineers
+        // Screen in windows, nearest first, until `cap` engineers are eligible; engineers
         // tied in distance with the last one kept are examined too, so ties break by id.
         let mut boundary = f64::INFINITY;
         let mut window = (2 * cap).max(32);
@@ -619,7 +619,10 @@ impl<'a> Screener<'a> {
                     }
                 }
             }
-            window *= 2;
+            // The next window: what the eligible share so far says the rest needs, a quarter more.
+            let (found, seen) = (out.eligible.len(), out.screening.in_reach as usize);
+            let need = cap.saturating_sub(found) * (seen + 1) / (found + 1);
+            window = (need + need / 4).clamp(16, 2 * window);
         }
         if out.eligible.len() > cap {
             out.eligible.truncate(cap);
