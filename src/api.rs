@@ -20,7 +20,7 @@
 //! | [`candidates`] | `{engineers, ticket, now, policy?, config?}` | the [`Ranking`] document |
 //! | [`explain`] | `{ticket, engineer, now, policy?, config?}` | the [`Explanation`] document |
 //! | [`scenario`] | a scenario spec (`{"city": ...}`, `{"boston": ...}`, `{"custom": ...}`) | the [`Scenario`] document |
-//! | [`simulate`] | `{scenario, policy, config?}` | `{report, dispatches}` ([`SimReport`] and each decision) |
+//! | [`simulate`] | `{scenario, policy, config?}` | `{report, dispatches, held_back}` ([`SimAnswer`]) |
 //!
 //! `engineers`, `tickets`, `ticket`, `engineer` are the library's own documents ([`Engineer`],
 //! [`Ticket`]); `now` is an RFC 3339 time; `policy` is policy text in the rule language (default: the
@@ -728,15 +728,33 @@ pub struct Dispatch {
 pub struct SimAnswer {
     /// The KPI report.
     pub report: SimReport,
-    /// Every decision, in the order made.
+    /// Every decision carried out, in the order made.
     pub dispatches: Vec<Dispatch>,
+    /// Decisions the simulator could not carry out and held back (the ticket waited for the next
+    /// cycle), by reason: a rule policy without `require skill`, `require on_shift` or a capacity
+    /// `limit` makes them. Empty for the built-in policies.
+    pub held_back: Vec<HeldBack>,
 }
 
-/// Wraps a policy and writes down its decisions.
+/// How many decisions were held back for one reason.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HeldBack {
+    /// `engineer lacks the skill level`, `engineer has no room`, `engineer off shift` or `ticket
+    /// given twice in one cycle`.
+    pub reason: String,
+    /// Decisions held back for it over the run.
+    pub count: usize,
+}
+
+/// Wraps a policy: writes down its decisions, and holds back those the simulator cannot carry out
+/// (an engineer off shift, without the skill level or without room, a ticket given twice), so that
+/// a rule policy that leaves out such a rule still runs; the tickets concerned wait for the next
+/// cycle, and the answer counts what was held back.
 struct Recorder<'p> {
     inner: &'p mut dyn sim::Policy,
     start: DateTime<Utc>,
     log: Vec<Dispatch>,
+    held_back: std::collections::BTreeMap<&'static str, usize>,
 }
 
 impl sim::Policy for Recorder<'_> {
@@ -746,30 +764,55 @@ impl sim::Policy for Recorder<'_> {
 
     fn decide(&mut self, view: &sim::DispatchView<'_>) -> Result<Vec<sim::Decision>, Error> {
         let decisions = self.inner.decide(view)?;
-        for d in &decisions {
-            // An index out of range is the engine's to report; nothing to write down.
-            if let (Some(t), Some(e)) = (view.pending.get(d.ticket), view.engineers.get(d.engineer))
-            {
-                self.log.push(Dispatch {
-                    ticket: t.id.0.clone(),
-                    engineer: e.engineer.id.0.clone(),
-                    minute: (view.now - self.start).num_minutes(),
-                    from: e.position,
-                    held: e.held,
-                });
+        let mut room: Vec<u32> = view.engineers.iter().map(|e| e.room()).collect();
+        let mut given = vec![false; view.pending.len()];
+        let mut kept = Vec::with_capacity(decisions.len());
+        for d in decisions {
+            let (Some(t), Some(e)) = (view.pending.get(d.ticket), view.engineers.get(d.engineer))
+            else {
+                // An index out of range is the engine's to report.
+                kept.push(d);
+                continue;
+            };
+            let problem = if given[d.ticket] {
+                Some("ticket given twice in one cycle")
+            } else if !e.on_shift {
+                Some("engineer off shift")
+            } else if !e.qualified(t) {
+                Some("engineer lacks the skill level")
+            } else if room[d.engineer] == 0 {
+                Some("engineer has no room")
+            } else {
+                None
+            };
+            if let Some(p) = problem {
+                *self.held_back.entry(p).or_insert(0) += 1;
+                continue;
             }
+            given[d.ticket] = true;
+            room[d.engineer] -= 1;
+            self.log.push(Dispatch {
+                ticket: t.id.0.clone(),
+                engineer: e.engineer.id.0.clone(),
+                minute: (view.now - self.start).num_minutes(),
+                from: e.position,
+                held: e.held,
+            });
+            kept.push(d);
         }
-        Ok(decisions)
+        Ok(kept)
     }
 
     fn reset(&mut self) {
         self.inner.reset();
         self.log.clear();
+        self.held_back.clear();
     }
 }
 
-/// Runs a simulation: `{scenario, policy, config?}` ([`SimRequest`]) → `{report, dispatches}`
-/// ([`SimAnswer`]). See [`sim::simulate`].
+/// Runs a simulation: `{scenario, policy, config?}` ([`SimRequest`]) → `{report, dispatches,
+/// held_back}` ([`SimAnswer`]). See [`sim::simulate`]. Decisions the simulator cannot carry out
+/// are held back and counted rather than failing the run (see [`SimAnswer::held_back`]).
 pub fn simulate(request: &str) -> String {
     simulate_with(request, &mut |_| Flow::Continue)
 }
@@ -785,11 +828,20 @@ pub fn simulate_with(request: &str, progress: &mut dyn FnMut(&Progress) -> Flow)
             inner: policy.as_mut(),
             start: scenario.start,
             log: Vec::new(),
+            held_back: Default::default(),
         };
         let report = sim::simulate_with(&scenario, &r.config, &mut recorder, progress)?;
         Ok(SimAnswer {
             report,
             dispatches: recorder.log,
+            held_back: recorder
+                .held_back
+                .into_iter()
+                .map(|(reason, count)| HeldBack {
+                    reason: reason.to_string(),
+                    count,
+                })
+                .collect(),
         })
     })
 }

@@ -517,3 +517,46 @@ proptest! {
         prop_assert_eq!(&first["severity"], &json!("error"));
     }
 }
+
+/// A rule policy without the skill and capacity rules still runs: the decisions the simulator
+/// cannot carry out are held back and counted, and every decision carried out is feasible.
+#[test]
+fn infeasible_decisions_are_held_back_and_counted() {
+    let careless = "policy \"careless\" version 1\npenalize distance 1 per km: travel\n";
+    let request = json!({
+        "scenario": {"city": {"seed": 2, "tickets": 150, "engineers": 12}},
+        "policy": {"rules": careless},
+    });
+    let d = doc(&api::simulate(&request.to_string()));
+    let held = d["held_back"].as_array().unwrap();
+    let skill = held
+        .iter()
+        .find(|h| h["reason"] == "engineer lacks the skill level")
+        .expect("some decision lacked the skill");
+    assert!(skill["count"].as_u64().unwrap() > 0);
+    let scenario = generate(&CityParams::new(2, 150, 12));
+    for x in d["dispatches"].as_array().unwrap() {
+        let e = scenario
+            .engineers
+            .iter()
+            .find(|e| e.id.as_str() == x["engineer"])
+            .unwrap();
+        let original = x["ticket"].as_str().unwrap().split('#').next().unwrap();
+        let t = scenario
+            .tickets
+            .iter()
+            .find(|t| t.id.as_str() == original)
+            .unwrap();
+        assert!(e.skill_level(&t.category) >= t.min_level, "{x}");
+        assert!(x["held"].as_u64().unwrap() < e.capacity as u64, "{x}");
+    }
+    // The built-in policies never need it.
+    let request = json!({
+        "scenario": {"city": {"seed": 2, "tickets": 150, "engineers": 12}},
+        "policy": {"builtin": "least loaded"},
+    });
+    assert_eq!(
+        doc(&api::simulate(&request.to_string()))["held_back"],
+        json!([])
+    );
+}
