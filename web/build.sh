@@ -21,11 +21,13 @@ if ! wasm-bindgen --version 2>/dev/null | grep -qF " $WASM_BINDGEN_VERSION"; the
     cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
 fi
 
-# The bindings crate is its own workspace (built alone, so the library's `parallel` default stays off).
+# The bindings crate is its own workspace (built alone, so the library's `parallel` default stays off);
+# its .cargo/config.toml puts the build in the root's target/ unless CARGO_TARGET_DIR says otherwise.
 (cd web/bindings && cargo build --release --target wasm32-unknown-unknown)
+target_dir="${CARGO_TARGET_DIR:-$root/target}"
 rm -rf web/pkg
 wasm-bindgen --target web --no-typescript --out-dir web/pkg \
-    target/wasm32-unknown-unknown/release/dispatchkit_web.wasm
+    "$target_dir/wasm32-unknown-unknown/release/dispatchkit_web.wasm"
 
 mkdir -p web/data
 if [[ -f ../shared/data/boston/service_requests_2025.csv ]]; then

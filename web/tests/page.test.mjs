@@ -5,7 +5,8 @@
 //
 //   node --test web/tests/
 //
-// CHROMIUM overrides the browser's path.
+// CHROMIUM overrides the browser's path; PAGE_URL points at a server already serving web/ (otherwise
+// the test serves it itself with python3 -m http.server and stops it at the end).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -45,9 +46,13 @@ async function waitForServer(url) {
 
 before(async () => {
   mkdirSync(shots, { recursive: true });
-  const port = await freePort();
-  server = spawn("python3", ["-m", "http.server", String(port), "--bind", "127.0.0.1", "--directory", webDir], { stdio: "ignore" });
-  base = `http://127.0.0.1:${port}/`;
+  if (process.env.PAGE_URL) {
+    base = process.env.PAGE_URL.replace(/\/?$/, "/");
+  } else {
+    const port = await freePort();
+    server = spawn("python3", ["-m", "http.server", String(port), "--bind", "127.0.0.1", "--directory", webDir], { stdio: "ignore" });
+    base = `http://127.0.0.1:${port}/`;
+  }
   await waitForServer(base);
   profile = mkdtempSync(join(process.env.TMPDIR || tmpdir(), "dk-chromium-"));
   context = await chromium.launchPersistentContext(profile, {
