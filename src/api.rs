@@ -544,7 +544,16 @@ impl BostonSpec {
                 self.days
             )));
         }
+        check_sizes(self.extract.tickets.len(), self.crew * self.days as usize)?;
         let start = self.extract.start;
+        // Every shift of the period must be a representable time (a hostile `start` near the end
+        // of the calendar would overflow).
+        let end = Duration::try_days(i64::from(self.days) + 1)
+            .and_then(|d| start.checked_add_signed(d))
+            .ok_or_else(|| {
+                ApiError::invalid("boston extract `start` is too late in the calendar")
+            })?;
+        let end = end - Duration::days(1);
         let mut engineers = Vec::with_capacity(self.crew * self.days as usize);
         for i in 0..self.crew {
             // The middle of the i-th of `crew` equal slices of the pool.
@@ -579,7 +588,7 @@ impl BostonSpec {
                 self.days
             ),
             start,
-            end: start + Duration::days(self.days.into()),
+            end,
             engineers,
             tickets: self.extract.tickets.clone(),
         })

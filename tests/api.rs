@@ -560,3 +560,15 @@ fn infeasible_decisions_are_held_back_and_counted() {
         json!([])
     );
 }
+
+#[test]
+fn a_boston_extract_at_the_end_of_time_is_refused() {
+    let mut extract = tiny_extract(4);
+    extract.start = DateTime::<Utc>::MAX_UTC - Duration::hours(30);
+    extract.tickets.clear();
+    let request = json!({"boston": {"extract": extract, "crew": 2, "days": 3}});
+    assert_eq!(
+        error_of(&api::scenario(&request.to_string()))["kind"],
+        "invalid_request"
+    );
+}
