@@ -8,7 +8,7 @@
 //! {"error": {"kind": "invalid_coordinate", "message": "ticket \"T-1\": latitude 123 is out of range"}}
 //! ```
 //!
-//! with `kind` a stable snake_case name (the [`ErrorKind`](crate::ErrorKind) variant, or `json`,
+//! with `kind` a stable snake_case name (the [`ErrorKind`] variant, or `json`,
 //! `invalid_request`, `policy` for problems of the request itself), a lowercase `message`, and, where
 //! the problem has a place in text, `line` and `column` (1-based). A policy that does not compile
 //! adds `diagnostics` (see [`check_policy`]). [`is_error`] tells the two kinds of answer apart.
@@ -84,7 +84,7 @@ pub const MAX_DAYS: u32 = 14;
 /// An error document: what the answer's `error` object holds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ApiError {
-    /// Stable snake_case name: an [`ErrorKind`](crate::ErrorKind) variant (`invalid_coordinate`,
+    /// Stable snake_case name: an [`ErrorKind`] variant (`invalid_coordinate`,
     /// `duplicate_id`, ...), `json` (the request is not valid JSON or has the wrong shape),
     /// `invalid_request` (a value the request may not have) or `policy` (the policy does not compile).
     pub kind: String,
