@@ -11,7 +11,8 @@
 //!   tickets inside a rayon pool of 2 threads (the machine's cores), and of 1 thread for reference.
 //!   The two sets are checked to be identical before timing.
 //! - `ranking/10k_engineers/candidates`: [`Dispatcher::candidates`] for one ticket among the 10,000
-//!   engineers, the real-time query. Each iteration takes the next of the city's first 1,000 tickets
+//!   engineers, the one-shot real-time query; `ranking/10k_engineers/prepared`: the same ranking on
+//!   a fleet prepared once ([`Dispatcher::prepare`], itself timed as `prepare/10k_engineers`). Each iteration takes the next of the city's first 1,000 tickets
 //!   (round-robin), so the figure is a mean per call over varied tickets, not one lucky ticket.
 //!
 //! Before timing, the mean number of candidate arcs per ticket (and, for the ranking, of eligible and
@@ -127,6 +128,19 @@ fn ranking(c: &mut Criterion) {
             dispatcher.candidates(&fleet, black_box(ticket), now)
         })
     });
+    let prepared = dispatcher.prepare(&fleet, now).expect("the city is valid");
+    let mut next = 0;
+    group.bench_function("prepared", |b| {
+        b.iter(|| {
+            let ticket = &ranked[next];
+            next = (next + 1) % ranked.len();
+            prepared.candidates(black_box(ticket))
+        })
+    });
+    group.finish();
+    group = c.benchmark_group("prepare/10k_engineers");
+    group.sample_size(10);
+    group.bench_function("prepare", |b| b.iter(|| dispatcher.prepare(&fleet, now)));
     group.finish();
 }
 

@@ -20,6 +20,6 @@ pub use model::{
 };
 pub use solve::{
     Assignment, Candidate, CandidateSet, Config, Constraint, CostBreakdown, CostWeights,
-    Dispatcher, Plan, PlanStats, Ranking, Reason, Rejection, Screening, SolverKind, StageTimings,
-    TimeConfig, TimeLimit, Unassigned, Violation,
+    Dispatcher, Plan, PlanStats, Prepared, Ranking, Reason, Rejection, Screening, SolverKind,
+    StageTimings, TimeConfig, TimeLimit, Unassigned, Violation,
 };

@@ -490,12 +490,13 @@ proptest! {
 
     /// One ticket's ranking keeps the `cap` nearest engineers (ties by fleet order) that the
     /// reference interpreter accepts and that have room, the same ones the whole run's candidate set
-    /// gives that ticket; every engineer it lists as rejected is refused by a rule or is full.
+    /// gives that ticket, and the same ranking as on the prepared fleet; every engineer it lists as rejected is refused by a rule or is full.
     #[test]
     fn ranking_is_the_nearest_accepted_engineers((engineers, tickets, cap) in crowd()) {
         let fleet = Fleet::new(engineers).unwrap();
         let d = Dispatcher::new(Config::default().max_travel_km(4.0).max_candidates(cap));
         let set = d.candidate_set(&fleet, &tickets, now()).unwrap();
+        let prepared = d.prepare(&fleet, now()).unwrap();
         for (k, t) in tickets.iter().enumerate() {
             let mut oracle: Vec<(f64, usize)> = Vec::new();
             for (i, e) in fleet.engineers().iter().enumerate() {
@@ -511,6 +512,7 @@ proptest! {
             want.sort_unstable();
 
             let ranking = d.candidates(&fleet, t, now()).unwrap();
+            prop_assert_eq!(&prepared.candidates(t).unwrap(), &ranking, "prepared ranking of {}", t.id);
             let mut got: Vec<&str> = ranking.eligible.iter().map(|c| c.engineer.as_str()).collect();
             got.sort_unstable();
             prop_assert_eq!(&got, &want, "ranking of {}", t.id);

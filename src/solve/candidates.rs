@@ -21,7 +21,7 @@ use crate::error::Error;
 use crate::fleet::Fleet;
 use crate::geo::Neighbor;
 use crate::model::{Engineer, EngineerId, Priority, Shift, Ticket};
-use crate::rules::{Evaluator, Policy, ScreenScratch};
+use crate::rules::{Evaluator, Policy, PreparedTicket, ScreenScratch};
 
 /// Thousandths of a point: the solver's integer cost unit.
 pub(crate) const UNITS_PER_POINT: f64 = 1000.0;
@@ -640,15 +640,71 @@ impl<'a> Screener<'a> {
         e: u32,
         km: f64,
     ) -> Result<CostBreakdown, Error> {
-        let lane = self.lane(e).unwrap_or(0);
         let prepared = self.eval.ticket(ticket)?;
-        let terms = self.eval.terms(&prepared, lane, km);
+        Ok(self.breakdown_of(&prepared, ticket, e, km))
+    }
+
+    /// [`Screener::breakdown`] for a ticket already prepared.
+    fn breakdown_of(
+        &self,
+        prepared: &PreparedTicket,
+        ticket: &Ticket,
+        e: u32,
+        km: f64,
+    ) -> CostBreakdown {
+        let lane = self.lane(e).unwrap_or(0);
+        let terms = self.eval.terms(prepared, lane, km);
         let n = Neighbor {
             index: e,
             distance_km: km,
         };
         let time = self.time_cost(ticket, n, None).unwrap_or(0.0);
-        Ok(CostBreakdown::from_terms(&terms).with_time(time))
+        CostBreakdown::from_terms(&terms).with_time(time)
+    }
+
+    /// The ranking of a screened ticket: eligible engineers with their cost breakdown, cheapest
+    /// first, and the rejected ones with the constraint each fails, nearest first.
+    pub(crate) fn ranking(
+        &self,
+        ticket: &Ticket,
+        screened: &Screened,
+        mut rejected: Vec<Rejected>,
+    ) -> Result<Ranking, Error> {
+        let engineers = self.fleet.engineers();
+        let prepared = self.eval.ticket(ticket)?;
+        let mut eligible: Vec<Candidate> = Vec::with_capacity(screened.eligible.len());
+        for n in &screened.eligible {
+            let engineer = &engineers[n.index as usize];
+            eligible.push(Candidate {
+                engineer: engineer.id.clone(),
+                distance_km: n.distance_km,
+                cost: self.breakdown_of(&prepared, ticket, n.index, n.distance_km),
+            });
+        }
+        // Sorted by (cost, distance, id); the candidates arrive sorted by (distance, id) and the sort
+        // is stable, so equal costs keep that order.
+        eligible.sort_by(|a, b| a.cost.total.total_cmp(&b.cost.total));
+        sort_pairs(&mut rejected);
+        let rejected = rejected
+            .into_iter()
+            .map(|(n, r)| {
+                let engineer = &engineers[n.index as usize];
+                Rejection {
+                    engineer: engineer.id.clone(),
+                    distance_km: n.distance_km,
+                    violation: violation(
+                        engineer,
+                        ticket,
+                        &self.rule_names[r],
+                        n.distance_km,
+                        self.policy,
+                        self.config,
+                        self.now,
+                    ),
+                }
+            })
+            .collect();
+        Ok(Ranking { eligible, rejected })
     }
 }
 

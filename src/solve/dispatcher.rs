@@ -6,9 +6,7 @@ use chrono::{DateTime, Utc};
 #[cfg(feature = "parallel")]
 use rayon::prelude::*;
 
-use super::candidates::{
-    self, Candidate, Constraint, Ranking, Rejection, Screener, Screening, UNITS_PER_POINT, units,
-};
+use super::candidates::{Constraint, Ranking, Screener, Screening, UNITS_PER_POINT, units};
 use super::config::{Config, SolverKind};
 use super::mip::{self, LimitScope, Measure, MipModel, MipOptions, MipSolution, SideLimit, Usage};
 use super::plan::{Assignment, Plan, PlanStats, Reason, StageTimings, Unassigned};
@@ -695,7 +693,7 @@ impl Dispatcher {
             None => Vec::new(),
         };
         let mut want = (4 * cap).max(64);
-        let (screener, screened, mut rejected) = loop {
+        let (screener, screened, rejected) = loop {
             let mut everyone = ticket.pinned_engineer.is_some();
             if !everyone {
                 let mut last = f64::NAN;
@@ -717,39 +715,56 @@ impl Dispatcher {
             }
             want = want.saturating_mul(2);
         };
-        let engineers = fleet.engineers();
-        let mut eligible: Vec<Candidate> = Vec::with_capacity(screened.eligible.len());
-        for n in &screened.eligible {
-            let engineer = &engineers[n.index as usize];
-            eligible.push(Candidate {
-                engineer: engineer.id.clone(),
-                distance_km: n.distance_km,
-                cost: screener.breakdown(ticket, n.index, n.distance_km)?,
-            });
-        }
-        // Sorted by (cost, distance, id); the candidates arrive sorted by (distance, id) and the sort
-        // is stable, so equal costs keep that order.
-        eligible.sort_by(|a, b| a.cost.total.total_cmp(&b.cost.total));
-        candidates::sort_pairs(&mut rejected);
-        let rejected = rejected
-            .into_iter()
-            .map(|(n, r)| {
-                let engineer = &engineers[n.index as usize];
-                Rejection {
-                    engineer: engineer.id.clone(),
-                    distance_km: n.distance_km,
-                    violation: candidates::violation(
-                        engineer,
-                        ticket,
-                        &screener.rule_names[r],
-                        n.distance_km,
-                        &self.policy,
-                        &self.config,
-                        now,
-                    ),
-                }
-            })
-            .collect();
-        Ok(Ranking { eligible, rejected })
+        screener.ranking(ticket, &screened, rejected)
+    }
+
+    /// Prepares the policy over the whole fleet at `now` (the engineer-only work, once) for many
+    /// real-time rankings: [`Prepared::candidates`] gives the same answer as
+    /// [`Dispatcher::candidates`] without preparing the engineers near each ticket again.
+    ///
+    /// # Errors
+    /// The configuration is invalid, or an engineer's attribute does not fit the policy's
+    /// declaration.
+    pub fn prepare<'a>(
+        &'a self,
+        fleet: &'a Fleet,
+        now: DateTime<Utc>,
+    ) -> Result<Prepared<'a>, Error> {
+        self.config.validate()?;
+        let screener = Screener::new(fleet, &self.policy, &self.config, now, usize::MAX)?;
+        Ok(Prepared {
+            fleet,
+            cap: self.config.max_candidates,
+            screener,
+        })
+    }
+}
+
+/// The policy prepared over a whole fleet at one moment, for real-time rankings (see
+/// [`Dispatcher::prepare`]). Prepare again when the fleet changes or time moves on.
+pub struct Prepared<'a> {
+    fleet: &'a Fleet,
+    cap: usize,
+    screener: Screener<'a>,
+}
+
+impl Prepared<'_> {
+    /// [`Dispatcher::candidates`] for one ticket, on the prepared fleet.
+    ///
+    /// # Errors
+    /// The ticket is invalid (see [`Dispatcher::candidate_set`]).
+    pub fn candidates(&self, ticket: &Ticket) -> Result<Ranking, Error> {
+        validate_tickets(std::slice::from_ref(ticket), |id| {
+            self.fleet.get(id).is_some()
+        })?;
+        let mut rejected = Vec::new();
+        let screened = self.screener.screen(
+            ticket,
+            self.cap,
+            &mut ScreenScratch::default(),
+            None,
+            Some(&mut rejected),
+        )?;
+        self.screener.ranking(ticket, &screened, rejected)
     }
 }

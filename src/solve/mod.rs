@@ -21,7 +21,7 @@ pub use candidates::{
 };
 pub use config::{Config, CostWeights, SolverKind};
 pub(crate) use dispatcher::PairHook;
-pub use dispatcher::{CandidateSet, Dispatcher};
+pub use dispatcher::{CandidateSet, Dispatcher, Prepared};
 pub use network::{MAX_COST, Network, NetworkSolution};
 pub use plan::{Assignment, Plan, PlanStats, Reason, StageTimings, Unassigned};
 pub use time::{TimeConfig, TimeLimit};
