@@ -162,6 +162,7 @@ impl Dispatcher {
         now: DateTime<Utc>,
     ) -> Result<CandidateSet, Error> {
         self.config.validate()?;
+        self.config.check_run_size(fleet.len(), tickets.len())?;
         validate_tickets(tickets, |id| fleet.get(id).is_some())?;
         self.build_candidates(fleet, tickets, now, None)
     }
@@ -332,6 +333,7 @@ impl Dispatcher {
     ) -> Result<Plan, Error> {
         let clock = Instant::now();
         self.config.validate()?;
+        self.config.check_run_size(fleet.len(), tickets.len())?;
         validate_tickets(tickets, |id| fleet.get(id).is_some())?;
         let mut timings = StageTimings {
             validate: clock.elapsed(),
@@ -681,6 +683,7 @@ impl Dispatcher {
         now: DateTime<Utc>,
     ) -> Result<Ranking, Error> {
         self.config.validate()?;
+        self.config.check_run_size(fleet.len(), 1)?;
         validate_tickets(std::slice::from_ref(ticket), |id| fleet.get(id).is_some())?;
         // Only the engineers near the ticket are prepared: no per-run work.
         let near: Vec<u32> = match (&ticket.pinned_engineer, self.policy.reach_km()) {
