@@ -598,3 +598,34 @@ fn times_outside_chronos_range_are_errors_and_its_ends_plan() {
     assert_eq!(d.errors().next().unwrap().line, 4, "{}", d.render());
     let _ = Duration::zero();
 }
+
+// ---------------------------------------------------------------------------------------------
+// Regressions found by the property tests and fuzz targets.
+
+/// A policy without a reach rule reports an infinite reach for a ticket no engineer can reach;
+/// JSON has no infinity, so the plan document wrote `null` and then could not read itself back.
+#[test]
+fn regression_unbounded_reach_round_trips_through_the_plan_document() {
+    let policy = Policy::parse(
+        "anywhere.policy",
+        "policy \"anywhere\" version 1\npenalize distance 1 per km: travel\n",
+    )
+    .unwrap();
+    let fleet = Fleet::new(Vec::new()).unwrap();
+    let tickets = vec![ticket("T-00", 52.0, 4.0)];
+    let plan = Dispatcher::with_policy(Config::default(), policy)
+        .plan(&fleet, &tickets, now())
+        .unwrap();
+    match plan.unassigned()[0].reason {
+        Reason::NoEngineerInReach {
+            max_travel_km,
+            nearest_km: None,
+        } => assert_eq!(max_travel_km, f64::INFINITY),
+        ref other => panic!("{other:?}"),
+    }
+    let json = plan.to_json();
+    assert!(json.contains("\"max_travel_km\": null"), "{json}");
+    let again = Plan::from_json(&json).expect("reads back");
+    assert_eq!(again.unassigned(), plan.unassigned());
+    assert_eq!(again.to_json(), json);
+}

@@ -407,14 +407,7 @@ impl Dispatcher {
             SolverKind::Greedy => (greedy::solve(net), SolverKind::Greedy, None),
             // `plan` sends every run to the general model when `Mip` is asked for.
             SolverKind::Mip => (flow::solve(net), SolverKind::Flow, None),
-            SolverKind::Lp => match lp::solve(net) {
-                Ok(s) => (s, SolverKind::Lp, None),
-                Err(e) => (
-                    flow::solve(net),
-                    SolverKind::Flow,
-                    Some(format!("lp failed ({e}); used flow")),
-                ),
-            },
+            SolverKind::Lp => lp_or_flow(net, lp::solve(net)),
         }
     }
 
@@ -740,5 +733,52 @@ impl Dispatcher {
             })
             .collect();
         Ok(Ranking { eligible, rejected })
+    }
+}
+
+/// The LP backend's answer, or, when it failed, the flow solver's (which cannot fail) with the
+/// reason: a failing backend never loses a ticket.
+fn lp_or_flow(
+    net: &Network,
+    lp: Result<NetworkSolution, Error>,
+) -> (NetworkSolution, SolverKind, Option<String>) {
+    match lp {
+        Ok(s) => (s, SolverKind::Lp, None),
+        Err(e) => (
+            flow::solve(net),
+            SolverKind::Flow,
+            Some(format!("lp failed ({e}); used flow")),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failing_lp_backend_falls_back_to_flow_and_says_so() {
+        let net = Network::new(
+            vec![1, 2],
+            vec![50, 40, 30, 20],
+            vec![(0, 0, 3), (1, 0, 1), (1, 1, 5), (2, 1, 2), (3, 1, 9)],
+        )
+        .unwrap();
+        let failed: Error = ErrorKind::LpSolver {
+            message: "the lp is infeasible".into(),
+        }
+        .into();
+        let (solution, solver, note) = lp_or_flow(&net, Err(failed));
+        assert_eq!(solver, SolverKind::Flow);
+        assert_eq!(
+            note.as_deref(),
+            Some("lp failed (lp backend failed: the lp is infeasible); used flow")
+        );
+        // One answer per ticket, feasible, and optimal (what the LP would have given).
+        assert_eq!(solution.assignment.len(), net.tickets());
+        assert_eq!(net.evaluate(&solution.assignment), Ok(solution.objective));
+        let (lp_solution, solver, note) = lp_or_flow(&net, lp::solve(&net));
+        assert_eq!((solver, note), (SolverKind::Lp, None));
+        assert_eq!(lp_solution.objective, solution.objective);
     }
 }
