@@ -218,6 +218,17 @@ pub enum ErrorKind {
         /// What is wrong.
         problem: &'static str,
     },
+    /// A run has more tickets or engineers than the configuration allows
+    /// ([`Config::max_tickets`](crate::Config::max_tickets),
+    /// [`Config::max_engineers`](crate::Config::max_engineers)).
+    TooMany {
+        /// Tickets or engineers.
+        entity: Entity,
+        /// How many were given.
+        count: usize,
+        /// The largest allowed.
+        max: usize,
+    },
 }
 
 impl Error {
@@ -401,6 +412,10 @@ impl fmt::Display for Error {
             ErrorKind::InvalidLimit { index, message } => {
                 write!(f, "configuration `limits[{index}]`: {message}")
             }
+            ErrorKind::TooMany { entity, count, max } => write!(
+                f,
+                "{count} {entity}s in one run, above the limit {max} (configuration `max_{entity}s`)"
+            ),
         }
     }
 }

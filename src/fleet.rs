@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use crate::error::Error;
+use crate::error::{Entity, Error, ErrorKind};
 use crate::geo::EngineerIndex;
 use crate::model::{Engineer, EngineerId, validate_engineers};
 
@@ -37,6 +37,15 @@ impl Fleet {
     /// # Ok::<(), dispatchkit::Error>(())
     /// ```
     pub fn new(mut engineers: Vec<Engineer>) -> Result<Fleet, Error> {
+        // Positions in the index are `u32`.
+        if engineers.len() > u32::MAX as usize {
+            return Err(ErrorKind::TooMany {
+                entity: Entity::Engineer,
+                count: engineers.len(),
+                max: u32::MAX as usize,
+            }
+            .into());
+        }
         validate_engineers(&engineers)?;
         engineers.sort_by(|a, b| a.id.cmp(&b.id));
         let positions: Vec<_> = engineers.iter().map(|e| e.location).collect();

@@ -456,7 +456,8 @@ pub fn validate_engineers(engineers: &[Engineer]) -> Result<(), Error> {
 }
 
 /// Checks a list of tickets against a fleet's engineer ids: ids non-empty and unique, coordinates valid,
-/// minimum level 0..=5, appointment windows ordered, every referenced engineer known.
+/// minimum level 0..=5, `duration_min` at most [`MAX_MINUTES`](crate::solve::mip::MAX_MINUTES),
+/// appointment windows ordered, every referenced engineer known.
 ///
 /// # Errors
 /// The first problem found, naming the ticket.
@@ -474,6 +475,16 @@ pub fn validate_tickets(
                 id: id.to_string(),
                 skill: t.category.clone(),
                 level: t.min_level.into(),
+            }
+            .into());
+        }
+        // The solvers bound one ticket's minutes so that sums cannot overflow.
+        if u64::from(t.duration_min) > crate::solve::mip::MAX_MINUTES {
+            return Err(ErrorKind::InvalidNumber {
+                entity: Some(Entity::Ticket),
+                id: id.to_string(),
+                field: "duration_min",
+                value: f64::from(t.duration_min),
             }
             .into());
         }
@@ -520,6 +531,25 @@ pub fn tickets_from_json(text: &str) -> Result<Vec<Ticket>, Error> {
 /// are not validated here (that is [`Fleet::new`](crate::Fleet::new)'s job).
 pub fn engineers_from_json(text: &str) -> Result<Vec<Engineer>, Error> {
     serde_json::from_str(text).map_err(|e| Error::json("engineers", &e))
+}
+
+/// Reads a JSON array of tickets from bytes (a file or a network buffer, not yet known to be
+/// UTF-8).
+///
+/// # Errors
+/// [`ErrorKind::Json`] with line and column, also for invalid UTF-8 and NUL bytes outside strings.
+/// The tickets are not validated here.
+pub fn tickets_from_slice(bytes: &[u8]) -> Result<Vec<Ticket>, Error> {
+    serde_json::from_slice(bytes).map_err(|e| Error::json("tickets", &e))
+}
+
+/// Reads a JSON array of engineers from bytes (see [`tickets_from_slice`]).
+///
+/// # Errors
+/// [`ErrorKind::Json`] with line and column, also for invalid UTF-8. The engineers are not validated
+/// here.
+pub fn engineers_from_slice(bytes: &[u8]) -> Result<Vec<Engineer>, Error> {
+    serde_json::from_slice(bytes).map_err(|e| Error::json("engineers", &e))
 }
 
 #[cfg(test)]

@@ -165,6 +165,39 @@ impl Policy {
         Policy::parse_with(origin, source, &Options::default())
     }
 
+    /// [`Policy::parse_with`] on bytes not yet known to be UTF-8 (a file as read from disk or the
+    /// network).
+    ///
+    /// # Errors
+    /// Invalid UTF-8 is an error at the line and column of the first bad byte (the size limit is
+    /// checked first); otherwise as [`Policy::parse_with`].
+    pub fn parse_bytes(
+        origin: &str,
+        bytes: &[u8],
+        options: &Options,
+    ) -> Result<Policy, Diagnostics> {
+        match std::str::from_utf8(bytes) {
+            Ok(source) => Policy::parse_with(origin, source, options),
+            // Too large: the size error, whatever the bytes are.
+            Err(_) if bytes.len() > options.limits.max_source_bytes => {
+                Policy::parse_with(origin, &String::from_utf8_lossy(bytes), options)
+            }
+            Err(e) => {
+                // The lossy text is the same up to the bad byte, so line and column are right.
+                let at = e.valid_up_to();
+                let text = String::from_utf8_lossy(bytes);
+                Err(Diagnostics::new(
+                    origin,
+                    &text,
+                    vec![Diagnostic::error(
+                        format!("byte {at} is not valid UTF-8; a policy is UTF-8 text"),
+                        Span::new(at, at + 1),
+                    )],
+                ))
+            }
+        }
+    }
+
     /// [`Policy::parse`] with limits and host-given regions.
     ///
     /// # Errors

@@ -335,6 +335,9 @@ pub(crate) struct Screener<'a> {
     eval: Evaluator<'a>,
     /// Positions (in the fleet) of the engineers the evaluator covers, when not all of them.
     subset: Option<Vec<u32>>,
+    /// The subset's `(fleet position, lane)` pairs sorted by position, so a lane is found in
+    /// `O(log n)` (a linear search made a ranking with a million engineers in reach quadratic).
+    lanes: Vec<(u32, u32)>,
     /// Tickets each engineer may still take under the policy's per-engineer limits.
     room: Vec<u32>,
     /// Requires, then the limit that removes engineers with no room, then `time`.
@@ -418,11 +421,19 @@ impl<'a> Screener<'a> {
                 .map_or_else(|| "limit".to_string(), |l| l.name),
         );
         rule_names.push("time".to_string());
+        let mut lanes: Vec<(u32, u32)> = subset
+            .iter()
+            .flatten()
+            .enumerate()
+            .map(|(lane, &e)| (e, lane as u32))
+            .collect();
+        lanes.sort_unstable();
         Screener {
             fleet,
             policy,
             eval,
             subset,
+            lanes,
             room,
             rule_names,
             config,
@@ -455,7 +466,14 @@ impl<'a> Screener<'a> {
     fn lane(&self, e: u32) -> Option<u32> {
         match &self.subset {
             None => Some(e),
-            Some(s) => s.iter().position(|&x| x == e).map(|p| p as u32),
+            // The first lane of `e` (as a linear search would find it).
+            Some(_) => {
+                let at = self.lanes.partition_point(|&(x, _)| x < e);
+                self.lanes
+                    .get(at)
+                    .filter(|&&(x, _)| x == e)
+                    .map(|&(_, l)| l)
+            }
         }
     }
 

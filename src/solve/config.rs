@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::mip::{Limit, MipBackend};
 use super::time::TimeConfig;
-use crate::error::{Error, ErrorKind};
+use crate::error::{Entity, Error, ErrorKind};
 use crate::rules::Policy;
 
 /// Which solver assigns tickets.
@@ -85,6 +85,13 @@ pub struct Config {
     /// Models with more candidate arcs than this use only the Lagrangian heuristic (with its bound),
     /// not the exact backend. Default 20,000.
     pub mip_exact_max_arcs: usize,
+    /// Most tickets in one run ([`Dispatcher::plan`](crate::Dispatcher::plan),
+    /// [`Dispatcher::candidate_set`](crate::Dispatcher::candidate_set)); more is
+    /// [`ErrorKind::TooMany`]. Default 1,000,000.
+    pub max_tickets: usize,
+    /// Most engineers in the fleet of one run or ranking; more is [`ErrorKind::TooMany`].
+    /// Default 1,000,000.
+    pub max_engineers: usize,
 }
 
 impl Default for Config {
@@ -102,6 +109,8 @@ impl Default for Config {
             mip_rel_gap: 0.0,
             mip_backend: MipBackend::default(),
             mip_exact_max_arcs: 20_000,
+            max_tickets: 1_000_000,
+            max_engineers: 1_000_000,
         }
     }
 }
@@ -199,6 +208,34 @@ impl Config {
     pub fn mip_backend(mut self, backend: MipBackend) -> Config {
         self.mip_backend = backend;
         self
+    }
+
+    /// Sets [`Config::max_tickets`].
+    pub fn max_tickets(mut self, n: usize) -> Config {
+        self.max_tickets = n;
+        self
+    }
+
+    /// Sets [`Config::max_engineers`].
+    pub fn max_engineers(mut self, n: usize) -> Config {
+        self.max_engineers = n;
+        self
+    }
+
+    /// Checks a run's size against [`Config::max_tickets`] and [`Config::max_engineers`].
+    ///
+    /// # Errors
+    /// [`ErrorKind::TooMany`] naming tickets or engineers.
+    pub fn check_run_size(&self, engineers: usize, tickets: usize) -> Result<(), Error> {
+        for (entity, count, max) in [
+            (Entity::Engineer, engineers, self.max_engineers),
+            (Entity::Ticket, tickets, self.max_tickets),
+        ] {
+            if count > max {
+                return Err(ErrorKind::TooMany { entity, count, max }.into());
+            }
+        }
+        Ok(())
     }
 
     /// Checks that every number is finite and non-negative, and that tickets may have candidates.

@@ -160,6 +160,7 @@ impl Dispatcher {
         now: DateTime<Utc>,
     ) -> Result<CandidateSet, Error> {
         self.config.validate()?;
+        self.config.check_run_size(fleet.len(), tickets.len())?;
         validate_tickets(tickets, |id| fleet.get(id).is_some())?;
         self.build_candidates(fleet, tickets, now, None)
     }
@@ -330,6 +331,7 @@ impl Dispatcher {
     ) -> Result<Plan, Error> {
         let clock = Instant::now();
         self.config.validate()?;
+        self.config.check_run_size(fleet.len(), tickets.len())?;
         validate_tickets(tickets, |id| fleet.get(id).is_some())?;
         let mut timings = StageTimings {
             validate: clock.elapsed(),
@@ -403,14 +405,7 @@ impl Dispatcher {
             SolverKind::Greedy => (greedy::solve(net), SolverKind::Greedy, None),
             // `plan` sends every run to the general model when `Mip` is asked for.
             SolverKind::Mip => (flow::solve(net), SolverKind::Flow, None),
-            SolverKind::Lp => match lp::solve(net) {
-                Ok(s) => (s, SolverKind::Lp, None),
-                Err(e) => (
-                    flow::solve(net),
-                    SolverKind::Flow,
-                    Some(format!("lp failed ({e}); used flow")),
-                ),
-            },
+            SolverKind::Lp => lp_or_flow(net, lp::solve(net)),
         }
     }
 
@@ -679,6 +674,7 @@ impl Dispatcher {
         now: DateTime<Utc>,
     ) -> Result<Ranking, Error> {
         self.config.validate()?;
+        self.config.check_run_size(fleet.len(), 1)?;
         validate_tickets(std::slice::from_ref(ticket), |id| fleet.get(id).is_some())?;
         // Only the engineers near the ticket are prepared, no per-run work: the nearest `want`
         // (and any tied with the last of them), twice as many while too few are eligible.
@@ -766,5 +762,52 @@ impl Prepared<'_> {
             Some(&mut rejected),
         )?;
         self.screener.ranking(ticket, &screened, rejected)
+    }
+}
+
+/// The LP backend's answer, or, when it failed, the flow solver's (which cannot fail) with the
+/// reason: a failing backend never loses a ticket.
+fn lp_or_flow(
+    net: &Network,
+    lp: Result<NetworkSolution, Error>,
+) -> (NetworkSolution, SolverKind, Option<String>) {
+    match lp {
+        Ok(s) => (s, SolverKind::Lp, None),
+        Err(e) => (
+            flow::solve(net),
+            SolverKind::Flow,
+            Some(format!("lp failed ({e}); used flow")),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failing_lp_backend_falls_back_to_flow_and_says_so() {
+        let net = Network::new(
+            vec![1, 2],
+            vec![50, 40, 30, 20],
+            vec![(0, 0, 3), (1, 0, 1), (1, 1, 5), (2, 1, 2), (3, 1, 9)],
+        )
+        .unwrap();
+        let failed: Error = ErrorKind::LpSolver {
+            message: "the lp is infeasible".into(),
+        }
+        .into();
+        let (solution, solver, note) = lp_or_flow(&net, Err(failed));
+        assert_eq!(solver, SolverKind::Flow);
+        assert_eq!(
+            note.as_deref(),
+            Some("lp failed (lp backend failed: the lp is infeasible); used flow")
+        );
+        // One answer per ticket, feasible, and optimal (what the LP would have given).
+        assert_eq!(solution.assignment.len(), net.tickets());
+        assert_eq!(net.evaluate(&solution.assignment), Ok(solution.objective));
+        let (lp_solution, solver, note) = lp_or_flow(&net, lp::solve(&net));
+        assert_eq!((solver, note), (SolverKind::Lp, None));
+        assert_eq!(lp_solution.objective, solution.objective);
     }
 }

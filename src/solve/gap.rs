@@ -154,10 +154,16 @@ fn instance(nums: &mut Numbers<'_>, k: usize) -> Result<GapInstance, Error> {
 /// # Ok::<(), dispatchkit::Error>(())
 /// ```
 pub fn read(mut reader: impl Read) -> Result<Vec<GapInstance>, Error> {
-    let mut text = String::new();
+    let mut bytes = Vec::new();
     reader
-        .read_to_string(&mut text)
+        .read_to_end(&mut bytes)
         .map_err(|e| Error::instance(1, format!("cannot read: {e}")))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        // Point at the line of the first byte that is not UTF-8.
+        let at = e.utf8_error().valid_up_to();
+        let line = 1 + e.as_bytes()[..at].iter().filter(|&&b| b == b'\n').count();
+        Error::instance(line, "the file is not valid UTF-8 text")
+    })?;
     let mut nums = Numbers::new(&text);
     if nums.tokens.is_empty() {
         return Err(Error::instance(1, "empty file: no instance"));

@@ -34,7 +34,8 @@ pub struct Assignment {
 pub enum Reason {
     /// No engineer at all within the maximum travel distance.
     NoEngineerInReach {
-        /// The limit.
+        /// The limit: infinite (`null` in JSON) when the policy has no reach rule.
+        #[serde(with = "unbounded")]
         max_travel_km: f64,
         /// Distance to the nearest engineer, if the fleet has any.
         nearest_km: Option<f64>,
@@ -84,6 +85,24 @@ pub enum Reason {
         /// The largest budget among its candidates, in minutes.
         most_available_min: u64,
     },
+}
+
+/// An `f64` that may be infinite, as JSON: infinity is `null` (JSON has no infinity), and `null`
+/// reads back as infinity, so a plan document always reads back.
+mod unbounded {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(value: &f64, s: S) -> Result<S::Ok, S::Error> {
+        if value.is_finite() {
+            s.serialize_f64(*value)
+        } else {
+            s.serialize_none()
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::INFINITY))
+    }
 }
 
 /// A ticket that was not assigned, and why.
