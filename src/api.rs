@@ -523,6 +523,39 @@ pub struct Home {
     pub district: String,
 }
 
+/// The Boston replay's crew, one person per home for `days` days from `start` (the day's
+/// midnight): seven in ten mainly on sidewalks and the rest mainly on street lights (level 4 for
+/// every third person, else 3, level 1 in the other skill and `general`), capacity 2, territory
+/// the home's district, and 8-hour shifts from 04:00, 08:00 or 12:00 in turn. Engineer ids are
+/// `E-<person>/d<day>`, both from 1.
+pub fn replay_crew(homes: &[Home], days: u32, start: DateTime<Utc>) -> Vec<Engineer> {
+    let mut engineers = Vec::with_capacity(homes.len() * days as usize);
+    for (i, home) in homes.iter().enumerate() {
+        let (primary, secondary) = if i % 10 < 7 {
+            ("sidewalk", "street_light")
+        } else {
+            ("street_light", "sidewalk")
+        };
+        let level = if i % 3 == 0 { 4 } else { 3 };
+        let from = [4, 8, 12][i % 3];
+        for day in 0..days {
+            let mut e = Engineer::new(format!("E-{:03}/d{}", i + 1, day + 1), home.location, 2)
+                .with_skill(primary, level)
+                .with_skill(secondary, 1)
+                .with_skill("general", 1);
+            e.territory = Some(home.district.clone());
+            e.team = Some(format!("{primary} crews"));
+            let shift_start = start + Duration::days(day.into()) + Duration::hours(from);
+            e.shift = Some(Shift {
+                start: shift_start,
+                end: shift_start + Duration::hours(8),
+            });
+            engineers.push(e);
+        }
+    }
+    engineers
+}
+
 impl BostonSpec {
     /// The scenario.
     ///
@@ -554,32 +587,11 @@ impl BostonSpec {
                 ApiError::invalid("boston extract `start` is too late in the calendar")
             })?;
         let end = end - Duration::days(1);
-        let mut engineers = Vec::with_capacity(self.crew * self.days as usize);
-        for i in 0..self.crew {
-            // The middle of the i-th of `crew` equal slices of the pool.
-            let home = &pool[(2 * i + 1) * pool.len() / (2 * self.crew)];
-            let (primary, secondary) = if i % 10 < 7 {
-                ("sidewalk", "street_light")
-            } else {
-                ("street_light", "sidewalk")
-            };
-            let level = if i % 3 == 0 { 4 } else { 3 };
-            let from = [4, 8, 12][i % 3];
-            for day in 0..self.days {
-                let mut e = Engineer::new(format!("E-{:03}/d{}", i + 1, day + 1), home.location, 2)
-                    .with_skill(primary, level)
-                    .with_skill(secondary, 1)
-                    .with_skill("general", 1);
-                e.territory = Some(home.district.clone());
-                e.team = Some(format!("{primary} crews"));
-                let shift_start = start + Duration::days(day.into()) + Duration::hours(from);
-                e.shift = Some(Shift {
-                    start: shift_start,
-                    end: shift_start + Duration::hours(8),
-                });
-                engineers.push(e);
-            }
-        }
+        // The middle of the i-th of `crew` equal slices of the pool.
+        let homes: Vec<Home> = (0..self.crew)
+            .map(|i| pool[(2 * i + 1) * pool.len() / (2 * self.crew)].clone())
+            .collect();
+        let engineers = replay_crew(&homes, self.days, start);
         Ok(Scenario {
             name: format!(
                 "Boston replay ({} requests, {} crew a day, {} days)",

@@ -27,8 +27,9 @@
 #![allow(dead_code)]
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
+use dispatchkit::api::{Home, replay_crew};
 use dispatchkit::sim::Scenario;
-use dispatchkit::{AttrValue, Engineer, LatLon, Priority, Shift, Ticket};
+use dispatchkit::{AttrValue, LatLon, Priority, Ticket};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -270,31 +271,14 @@ pub fn scenario(
         .flat_map(|(d, &n)| std::iter::repeat_n(d, n))
         .collect();
     let mut rng = ChaCha8Rng::seed_from_u64(p.seed);
-    let mut engineers = Vec::with_capacity(p.crew * days as usize);
-    for (i, &d) in homes.iter().enumerate() {
-        let home = districts.sample(d, &mut rng);
-        let (primary, secondary) = if i % 10 < 7 {
-            ("sidewalk", "street_light")
-        } else {
-            ("street_light", "sidewalk")
-        };
-        let level = if i % 3 == 0 { 4 } else { 3 };
-        let from = [4, 8, 12][i % 3];
-        for day in 0..days {
-            let mut e = Engineer::new(format!("E-{:03}/d{}", i + 1, day + 1), home, 2)
-                .with_skill(primary, level)
-                .with_skill(secondary, 1)
-                .with_skill("general", 1);
-            e.territory = Some(districts.names[d].clone());
-            e.team = Some(format!("{primary} crews"));
-            let shift_start = start + Duration::days(day.into()) + Duration::hours(from);
-            e.shift = Some(Shift {
-                start: shift_start,
-                end: shift_start + Duration::hours(8),
-            });
-            engineers.push(e);
-        }
-    }
+    let homes: Vec<Home> = homes
+        .iter()
+        .map(|&d| Home {
+            location: districts.sample(d, &mut rng),
+            district: districts.names[d].clone(),
+        })
+        .collect();
+    let engineers = replay_crew(&homes, days, start);
     Ok(Scenario {
         name: if p.calendar {
             format!(
