@@ -1,6 +1,9 @@
 //! The dispatcher end to end: constraints, reasons, priorities, ranking, determinism, documents.
 
+mod common;
+
 use chrono::{DateTime, Duration, TimeZone, Utc};
+use common::assert_each_ticket_once;
 use dispatchkit::{
     Config, Constraint, Dispatcher, Engineer, ErrorKind, Fleet, LatLon, Plan, Priority, Reason,
     Shift, SolverKind, Ticket, Violation,
@@ -24,19 +27,6 @@ fn ticket(id: &str, km: f64) -> Ticket {
     Ticket::new(id, at(km), "network", now() - Duration::hours(1)).with_min_level(2)
 }
 
-fn accounted_once(plan: &Plan, tickets: &[Ticket]) {
-    let mut seen: Vec<&str> = plan
-        .assignments()
-        .iter()
-        .map(|a| a.ticket.as_str())
-        .chain(plan.unassigned().iter().map(|u| u.ticket.as_str()))
-        .collect();
-    seen.sort_unstable();
-    let mut want: Vec<&str> = tickets.iter().map(|t| t.id.as_str()).collect();
-    want.sort_unstable();
-    assert_eq!(seen, want, "every ticket exactly once");
-}
-
 #[test]
 fn nearest_qualified_engineer_gets_the_ticket() {
     let fleet = Fleet::new(vec![
@@ -56,7 +46,7 @@ fn nearest_qualified_engineer_gets_the_ticket() {
     assert_eq!(a.cost.overqualification, 0.0);
     assert_eq!(plan.stats().candidates, 2);
     assert_eq!(plan.stats().screening.skill, 1);
-    accounted_once(&plan, &tickets);
+    assert_each_ticket_once(&plan, &tickets);
 }
 
 #[test]
@@ -89,7 +79,7 @@ fn unassigned_reasons_come_from_what_happened() {
     only_skill.min_level = 1;
     let tickets = vec![far, near, expert, only_skill];
     let plan = dispatcher.plan(&fleet, &tickets, now()).unwrap();
-    accounted_once(&plan, &tickets);
+    assert_each_ticket_once(&plan, &tickets);
     assert!(plan.assignments().is_empty());
     let reasons: Vec<&Reason> = plan.unassigned().iter().map(|u| &u.reason).collect();
     match reasons[0] {
@@ -417,7 +407,7 @@ proptest! {
         let lp = Dispatcher::new(config.clone().solver(SolverKind::Lp)).plan(&fleet, &tickets, now()).unwrap();
         let greedy = Dispatcher::new(config.clone().solver(SolverKind::Greedy)).plan(&fleet, &tickets, now()).unwrap();
         for plan in [&flow, &lp, &greedy] {
-            accounted_once(plan, &tickets);
+            assert_each_ticket_once(plan, &tickets);
             for e in fleet.engineers() {
                 let n = plan.assignments().iter().filter(|a| a.engineer == e.id).count() as u32;
                 prop_assert!(n <= e.remaining_capacity());

@@ -6,6 +6,10 @@
 //! (`deep_nesting_is_an_error_not_a_stack_overflow`), as are the policy size limits
 //! (`size_limits_are_errors_with_positions`). The README's "Hostile input" table lists them all.
 
+mod common;
+
+use common::assert_each_ticket_once;
+
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use dispatchkit::model::{
     engineers_from_json, engineers_from_slice, tickets_from_json, tickets_from_slice,
@@ -27,20 +31,6 @@ fn engineer(id: &str, lat: f64, lon: f64) -> Engineer {
 
 fn ticket(id: &str, lat: f64, lon: f64) -> Ticket {
     Ticket::new(id, LatLon::new(lat, lon), "network", now())
-}
-
-/// Every input ticket exactly once in the plan.
-fn assert_complete(plan: &Plan, tickets: &[Ticket]) {
-    let mut ids: Vec<&str> = plan
-        .assignments()
-        .iter()
-        .map(|a| a.ticket.as_str())
-        .chain(plan.unassigned().iter().map(|u| u.ticket.as_str()))
-        .collect();
-    ids.sort_unstable();
-    let mut want: Vec<&str> = tickets.iter().map(|t| t.id.as_str()).collect();
-    want.sort_unstable();
-    assert_eq!(ids, want);
 }
 
 const TICKET_JSON: &str = r#"{"id":"T-1","location":{"lat":42.3,"lon":-71.0},"category":"network","created_at":"2025-01-06T09:00:00Z"}"#;
@@ -118,7 +108,7 @@ fn a_10_mb_line_is_an_error_or_a_plan() {
     let plan = Dispatcher::default()
         .plan(&fleet, &tickets, now())
         .expect("plan");
-    assert_complete(&plan, &tickets);
+    assert_each_ticket_once(&plan, &tickets);
     assert!(matches!(
         plan.unassigned()[0].reason,
         Reason::NoEligibleEngineer { .. }
@@ -187,7 +177,7 @@ fn nul_bytes_and_invalid_utf8_are_errors_with_positions() {
     let plan = Dispatcher::default()
         .plan(&fleet, &tickets, now())
         .expect("plan");
-    assert_complete(&plan, &tickets);
+    assert_each_ticket_once(&plan, &tickets);
     assert_eq!(plan.assignments().len(), 1);
 
     // A policy from bytes: invalid UTF-8 on line 2, column 11.
@@ -292,7 +282,7 @@ fn huge_numbers_nan_and_infinity_in_json_are_errors() {
     let plan = Dispatcher::default()
         .plan(&fleet, &tickets, now())
         .expect("plan");
-    assert_complete(&plan, &tickets);
+    assert_each_ticket_once(&plan, &tickets);
     assert!(
         matches!(plan.unassigned()[0].reason, Reason::NotEnoughHours { .. }),
         "{:?}",
@@ -410,7 +400,7 @@ fn a_million_engineers_at_one_point() {
         .collect();
     assert_eq!(first, ["e0000000", "e0000001", "e0000002"]);
     let plan = d.plan(&fleet, &tickets, now()).expect("plan");
-    assert_complete(&plan, &tickets);
+    assert_each_ticket_once(&plan, &tickets);
     assert_eq!(plan.assignments().len(), 6);
     let mut taken: Vec<&str> = plan
         .assignments()
@@ -471,7 +461,7 @@ fn a_hundred_thousand_skills() {
     let plan = Dispatcher::with_policy(Config::default(), policy)
         .plan(&fleet, &tickets, now())
         .expect("plan");
-    assert_complete(&plan, &tickets);
+    assert_each_ticket_once(&plan, &tickets);
     // e1 is nearer but its team is not in the set.
     assert_eq!(plan.assignments()[0].engineer.as_str(), "e0");
 }
@@ -583,7 +573,7 @@ fn times_outside_chronos_range_are_errors_and_its_ends_plan() {
             for config in [Config::default(), Config::default().shift_hours(true)] {
                 let d = Dispatcher::with_policy(config, policy.clone());
                 let plan = d.plan(&fleet, &tickets, now).expect("plan");
-                assert_complete(&plan, &tickets);
+                assert_each_ticket_once(&plan, &tickets);
                 let _ = d.candidates(&fleet, &tickets[0], now).expect("ranking");
             }
         }
@@ -661,7 +651,7 @@ fn run_size_and_solver_time_limits_are_clear_errors() {
             max: 4
         }
     ));
-    assert_complete(
+    assert_each_ticket_once(
         &d.plan(&fleet, &tickets[..4], now()).unwrap(),
         &tickets[..4],
     );
@@ -694,7 +684,7 @@ fn run_size_and_solver_time_limits_are_clear_errors() {
     let plan = Dispatcher::new(Config::default().mip_time_limit_s(0.0))
         .plan(&fleet, &tickets, now())
         .unwrap();
-    assert_complete(&plan, &tickets);
+    assert_each_ticket_once(&plan, &tickets);
     assert!(
         plan.stats()
             .bound
