@@ -457,6 +457,11 @@ impl<'a> Screener<'a> {
         Ok(stop.cost(&self.config.time, ticket.priority))
     }
 
+    /// The policy prepared over the screened engineers.
+    pub(crate) fn evaluator(&self) -> &Evaluator<'a> {
+        &self.eval
+    }
+
     /// The room of fleet engineer `e` (only for full-fleet screeners).
     pub(crate) fn room_of(&self, e: u32) -> u32 {
         self.room[e as usize]

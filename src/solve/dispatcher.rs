@@ -162,19 +162,19 @@ impl Dispatcher {
         self.config.validate()?;
         self.config.check_run_size(fleet.len(), tickets.len())?;
         validate_tickets(tickets, |id| fleet.get(id).is_some())?;
-        self.build_candidates(fleet, tickets, now, None)
+        let screener = Screener::new(fleet, &self.policy, &self.config, now, tickets.len())?;
+        self.build_candidates(&screener, fleet, tickets, None)
     }
 
     fn build_candidates(
         &self,
+        screener: &Screener<'_>,
         fleet: &Fleet,
         tickets: &[Ticket],
-        now: DateTime<Utc>,
         hook: Option<&dyn PairHook>,
     ) -> Result<CandidateSet, Error> {
         let config = &self.config;
         let policy = &self.policy;
-        let screener = Screener::new(fleet, policy, config, now, tickets.len())?;
         // Costs are shifted by the policy's floor so that no arc is negative; every assignment
         // shifts by the same amount.
         let floor = policy.cost_floor();
@@ -339,11 +339,13 @@ impl Dispatcher {
         };
 
         let clock = Instant::now();
-        let set = self.build_candidates(fleet, tickets, now, hook)?;
+        // The policy prepared over the fleet once, for the candidates, the limits and the reasons.
+        let screener = Screener::new(fleet, &self.policy, &self.config, now, tickets.len())?;
+        let set = self.build_candidates(&screener, fleet, tickets, hook)?;
         timings.candidates = clock.elapsed();
 
         let clock = Instant::now();
-        let general = self.general_model(fleet, tickets, &set, now)?;
+        let general = self.general_model(&screener, fleet, tickets, &set, now)?;
         let (solution, solver, fallback, mip_solution) = match &general {
             Some(model) => {
                 let sol = mip::solve(model, &self.mip_options())?;
@@ -366,8 +368,15 @@ impl Dispatcher {
             .as_ref()
             .map(|m| Usage::new(m, &solution.assignment));
         let general_view = general.as_ref().zip(usage.as_ref());
-        let (assignments, unassigned) =
-            self.assemble(fleet, tickets, &set, &solution, now, hook, general_view)?;
+        let (assignments, unassigned) = self.assemble(
+            &screener,
+            fleet,
+            tickets,
+            &set,
+            &solution,
+            hook,
+            general_view,
+        )?;
         let mut screening = Screening::default();
         for c in &set.per_ticket {
             screening.add(&c.screening);
@@ -431,6 +440,7 @@ impl Dispatcher {
     /// [`ErrorKind::InvalidLimit`] for a limit naming a team or engineer the fleet does not have.
     fn general_model(
         &self,
+        screener: &Screener<'_>,
         fleet: &Fleet,
         tickets: &[Ticket],
         set: &CandidateSet,
@@ -438,7 +448,7 @@ impl Dispatcher {
     ) -> Result<Option<MipModel>, Error> {
         let engineers = fleet.engineers();
         // The policy's hour limits per engineer and its team limits join the configured ones.
-        let eval = self.policy.evaluator(engineers, now)?;
+        let eval = screener.evaluator();
         let policy_minutes: Vec<Option<u64>> = (0..engineers.len())
             .map(|i| eval.minutes_room(i).map(|m| m.floor().min(1e15) as u64))
             .collect();
@@ -526,16 +536,15 @@ impl Dispatcher {
     #[allow(clippy::too_many_arguments)]
     fn assemble(
         &self,
+        screener: &Screener<'_>,
         fleet: &Fleet,
         tickets: &[Ticket],
         set: &CandidateSet,
         solution: &NetworkSolution,
-        now: DateTime<Utc>,
         hook: Option<&dyn PairHook>,
         general: Option<(&MipModel, &Usage)>,
     ) -> Result<(Vec<Assignment>, Vec<Unassigned>), Error> {
         let engineers = fleet.engineers();
-        let screener = Screener::new(fleet, &self.policy, &self.config, now, tickets.len())?;
         let mut load = vec![0u32; engineers.len()];
         // The most urgent priority each engineer took in this run, for the reasons below.
         let mut best_taken: Vec<Option<Priority>> = vec![None; engineers.len()];
