@@ -450,6 +450,26 @@ proptest! {
     }
 }
 
+/// The engineers of a random dispatch view at `day()`: each free now at its home, holding
+/// `held[i]` tickets (at most its capacity), on shift or not as drawn.
+fn random_views<'a>(
+    es: &'a [Engineer],
+    engineers: &[(f64, u8, u32, bool)],
+    held: &[u32],
+) -> Vec<dispatchkit::sim::EngineerView<'a>> {
+    es.iter()
+        .enumerate()
+        .map(|(i, e)| dispatchkit::sim::EngineerView {
+            engineer: e,
+            position: e.location,
+            free_at: day(),
+            held: held[i].min(engineers[i].2),
+            visits: 0,
+            on_shift: engineers[i].3,
+        })
+        .collect()
+}
+
 /// A random dispatch view: engineers at random places with random room, skills and shifts, and
 /// waiting tickets, all within a few km.
 fn random_view_parts(
@@ -485,18 +505,7 @@ proptest! {
     ) {
         let (es, ts) = random_view_parts(&engineers, &tickets);
         let pending: Vec<&Ticket> = ts.iter().collect();
-        let views: Vec<_> = es
-            .iter()
-            .enumerate()
-            .map(|(i, e)| dispatchkit::sim::EngineerView {
-                engineer: e,
-                position: e.location,
-                free_at: day(),
-                held: held[i].min(engineers[i].2),
-                visits: 0,
-                on_shift: engineers[i].3,
-            })
-            .collect();
+        let views = random_views(&es, &engineers, &held);
         let view = DispatchView {
             now: day(),
             pending: &pending,
@@ -540,18 +549,7 @@ proptest! {
             t.priority = dispatchkit::Priority::ALL[spec.2];
         }
         let pending: Vec<&Ticket> = ts.iter().collect();
-        let views: Vec<_> = es
-            .iter()
-            .enumerate()
-            .map(|(i, e)| dispatchkit::sim::EngineerView {
-                engineer: e,
-                position: e.location,
-                free_at: day(),
-                held: held[i].min(engineers[i].2),
-                visits: 0,
-                on_shift: engineers[i].3,
-            })
-            .collect();
+        let views = random_views(&es, &engineers, &held);
         let view = DispatchView {
             now: day(),
             pending: &pending,
