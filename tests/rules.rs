@@ -12,7 +12,7 @@ use dispatchkit::rules::{
 };
 use dispatchkit::{Engineer, ErrorKind, LatLon, Ticket, geo::distance_km};
 use proptest::prelude::*;
-use rand::SeedableRng;
+use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 fn now() -> DateTime<Utc> {
@@ -273,15 +273,29 @@ fn the_syntax_tree_round_trips_through_json_and_text() {
 
 /// Compares the fast path with the interpreter on every pair.
 fn agree(source: &str, seed: u64) -> Result<usize, TestCaseError> {
+    agree_with(source, seed, 1 + (seed % 40) as usize, 6, true)
+}
+
+/// Compares the fast path with the interpreter on every pair of `n_tickets` random tickets and
+/// `n_engineers` engineers (with `explain` too when asked); then screens a random subset of the
+/// engineers again in shuffled order (lanes that are not a contiguous run of the fleet) and
+/// expects the same verdict and cost for each engineer.
+fn agree_with(
+    source: &str,
+    seed: u64,
+    n_engineers: usize,
+    n_tickets: usize,
+    explain: bool,
+) -> Result<usize, TestCaseError> {
     let Ok(policy) = Policy::parse("random.policy", source) else {
         return Ok(0);
     };
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let engineers = policy_gen::engineers(&mut rng, 1 + (seed % 40) as usize, now());
+    let engineers = policy_gen::engineers(&mut rng, n_engineers, now());
     let eval = policy.evaluator(&engineers, now()).expect("evaluator");
     let mut scratch = ScreenScratch::default();
     let mut checked = 0;
-    for i in 0..6 {
+    for i in 0..n_tickets {
         let t = policy_gen::ticket(&mut rng, i, now(), &engineers);
         let mut prepared = eval.ticket(&t).expect("ticket");
         let idx: Vec<u32> = (0..engineers.len() as u32).collect();
@@ -322,14 +336,65 @@ fn agree(source: &str, seed: u64) -> Result<usize, TestCaseError> {
                 engineers[e as usize].id,
                 source
             );
-            let ex = policy
-                .explain(&t, &engineers[e as usize], now())
-                .expect("explain");
-            prop_assert_eq!(ex.rejected_by.is_none(), want_ff.is_none());
+            if explain {
+                let ex = policy
+                    .explain(&t, &engineers[e as usize], now())
+                    .expect("explain");
+                prop_assert_eq!(ex.rejected_by.is_none(), want_ff.is_none());
+            }
             checked += 1;
+        }
+        let mut perm: Vec<u32> = idx
+            .iter()
+            .copied()
+            .filter(|_| rng.random_range(0..4) > 0)
+            .collect();
+        for i in (1..perm.len()).rev() {
+            perm.swap(i, rng.random_range(0..=i));
+        }
+        let perm_travel: Vec<f64> = perm.iter().map(|&e| travel[e as usize]).collect();
+        let mut perm_ff = vec![0u16; perm.len()];
+        let mut perm_cost = vec![0.0; perm.len()];
+        eval.screen(
+            &mut prepared,
+            &perm,
+            &perm_travel,
+            &mut perm_ff,
+            &mut perm_cost,
+            &mut scratch,
+        );
+        for (k, &e) in perm.iter().enumerate() {
+            let e = e as usize;
+            prop_assert_eq!(
+                perm_ff[k],
+                ff[e],
+                "lane order changed a verdict\n{}",
+                source
+            );
+            prop_assert!(
+                ff[e] != u16::MAX || perm_cost[k].to_bits() == cost[e].to_bits(),
+                "lane order changed a cost: {} vs {}\n{}",
+                perm_cost[k],
+                cost[e],
+                source
+            );
         }
     }
     Ok(checked)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(12))]
+
+    #[test]
+    fn many_chunks_of_lanes_agree_with_the_interpreter(seed in any::<u64>()) {
+        // More engineers than one chunk of lanes (512), so chunk boundaries, several
+        // compactions and gathers after them are all exercised.
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let mut g = Gen { rng: &mut rng };
+        let source = g.policy(1 + (seed % 4) as usize, 1 + (seed % 5) as usize, 2);
+        agree_with(&source, seed, 513 + (seed % 700) as usize, 2, false)?;
+    }
 }
 
 proptest! {

@@ -603,6 +603,18 @@ impl TicketCtx {
     }
 }
 
+/// Where a column register's lanes are read from.
+#[derive(Debug, Clone, Copy, Default)]
+enum Alias {
+    /// The register itself (gathered).
+    #[default]
+    Own,
+    /// Engineer column `c`, lanes `a..a+m` of it (the lanes are contiguous: no copy is made).
+    Col(u32),
+    /// Skill column `c`, the same way.
+    Skill(u32),
+}
+
 /// Lanes and registers for one thread.
 #[derive(Debug, Default)]
 pub(crate) struct Scratch {
@@ -615,12 +627,146 @@ pub(crate) struct Scratch {
     fresh: Vec<u64>,
     /// Bumped whenever the lanes change (a new chunk, a compaction).
     epoch: u64,
-    /// Live-lane mask of the requires (1.0 live, 0.0 dead).
-    alive: Vec<f64>,
-    /// Each lane's first failing require, as a number ([`NO_FAILURE`] when none yet).
+    /// Each lane's first failing require, as a number ([`NO_FAILURE`] while the lane is live).
     firsts: Vec<f64>,
-    /// When the lanes are engineers `a..a+m` in order: `Some(a)` (gathers become copies).
+    /// When the lanes are engineers `a..a+m` in order: `Some(a)` (columns are read in place).
     contig: Option<usize>,
+    /// Per register: read it, or read a column in place.
+    alias: Vec<Alias>,
+}
+
+/// The operands an instruction can read: registers, columns read in place, per-ticket scalars.
+#[derive(Clone, Copy)]
+struct Ops<'a> {
+    regs: &'a [Vec<f64>],
+    alias: &'a [Alias],
+    cols: &'a [Vec<f64>],
+    skills: &'a [Vec<f64>],
+    start: usize,
+    scalars: &'a [f64],
+    m: usize,
+}
+
+impl<'a> Ops<'a> {
+    #[inline(always)]
+    fn get(&self, s: Src) -> S<'a> {
+        match s {
+            Src::Scalar(k) => S::K(self.scalars[k as usize]),
+            Src::Lane(r) => S::L(self.lane(r)),
+        }
+    }
+
+    #[inline(always)]
+    fn lane(&self, r: u16) -> &'a [f64] {
+        match self.alias[r as usize] {
+            Alias::Own => &self.regs[r as usize][..self.m],
+            Alias::Col(c) => &self.cols[c as usize][self.start..self.start + self.m],
+            Alias::Skill(c) => &self.skills[c as usize][self.start..self.start + self.m],
+        }
+    }
+}
+
+/// The instruction a require's `Check` is fused with (run as one pass over the lanes).
+#[derive(Clone, Copy)]
+enum Fused {
+    /// A comparison.
+    Cmp(Cmp, Src, Src),
+    /// `!a`.
+    Not(Src),
+    /// `on_shift(t)` with every operand in lanes: `(t, start, end)` registers.
+    OnShift(u16, u16, u16),
+}
+
+/// The `on_shift` check (see [`check_lanes`]): a lane passes when its engineer has no shift
+/// or `start <= t < end`.
+#[inline(always)]
+fn check_on_shift(firsts: &mut [f64], tv: &[f64], sv: &[f64], ev: &[f64], rule: f64) -> usize {
+    let mut live = 0usize;
+    for (((f, &t), &s), &e) in firsts.iter_mut().zip(tv).zip(sv).zip(ev) {
+        let pass = s.is_nan() | ((s <= t) & (t < e));
+        let fail = (*f == NO_FAILURE) & !pass;
+        *f = if fail { rule } else { *f };
+        live += usize::from(*f == NO_FAILURE);
+    }
+    live
+}
+
+/// A comparison, fused with the `Check` it feeds.
+#[derive(Clone, Copy)]
+enum Cmp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+fn cmp_of(op: Op) -> Option<Cmp> {
+    Some(match op {
+        Op::Eq => Cmp::Eq,
+        Op::Ne => Cmp::Ne,
+        Op::Lt => Cmp::Lt,
+        Op::Le => Cmp::Le,
+        Op::Gt => Cmp::Gt,
+        Op::Ge => Cmp::Ge,
+        _ => return None,
+    })
+}
+
+/// A require's check over the lanes: a live lane (`NO_FAILURE`) whose comparison fails gets
+/// `rule` as its first failure. Branch-free; returns how many lanes are still live.
+#[inline(always)]
+fn check_lanes(firsts: &mut [f64], x: S<'_>, y: S<'_>, rule: f64, cmp: Cmp) -> usize {
+    match cmp {
+        Cmp::Eq => check2(firsts, x, y, rule, |x, y| x == y),
+        Cmp::Ne => check2(firsts, x, y, rule, |x, y| x != y),
+        Cmp::Lt => check2(firsts, x, y, rule, |x, y| x < y),
+        Cmp::Le => check2(firsts, x, y, rule, |x, y| x <= y),
+        Cmp::Gt => check2(firsts, x, y, rule, |x, y| x > y),
+        Cmp::Ge => check2(firsts, x, y, rule, |x, y| x >= y),
+    }
+}
+
+#[inline(always)]
+fn check2(
+    firsts: &mut [f64],
+    x: S<'_>,
+    y: S<'_>,
+    rule: f64,
+    pass: impl Fn(f64, f64) -> bool,
+) -> usize {
+    let mut live = 0usize;
+    let mut step = |f: &mut f64, x: f64, y: f64| {
+        // `&`, not `&&`: both sides are cheap and a short circuit would keep this from
+        // vectorising.
+        let fail = (*f == NO_FAILURE) & !pass(x, y);
+        *f = if fail { rule } else { *f };
+        live += usize::from(*f == NO_FAILURE);
+    };
+    match (x, y) {
+        (S::L(x), S::L(y)) => {
+            for ((f, &x), &y) in firsts.iter_mut().zip(x).zip(y) {
+                step(f, x, y);
+            }
+        }
+        (S::L(x), S::K(y)) => {
+            for (f, &x) in firsts.iter_mut().zip(x) {
+                step(f, x, y);
+            }
+        }
+        (S::K(x), S::L(y)) => {
+            for (f, &y) in firsts.iter_mut().zip(y) {
+                step(f, x, y);
+            }
+        }
+        (S::K(x), S::K(y)) => {
+            for f in firsts.iter_mut() {
+                step(f, x, y);
+            }
+        }
+    }
+    live
 }
 
 #[derive(Clone, Copy)]
@@ -671,6 +817,10 @@ fn lanes3(
     ops: [S<'_>; 3],
     f: impl Fn(f64, f64, f64) -> f64,
 ) {
+    // The common `scale lanes from K to K`: no broadcasts.
+    if let (S::K(y), S::K(z)) = (ops[1], ops[2]) {
+        return lanes1(o, ops[0], |x| f(x, y, z));
+    }
     let m = o.len();
     let [t0, t1, t2] = tmp;
     let a: &[f64] = match ops[0] {
@@ -732,7 +882,7 @@ impl Program {
                 v.resize(CHUNK, 0.0);
             }
             scratch.fresh.resize(self.registers, 0);
-            scratch.alive.resize(CHUNK, 0.0);
+            scratch.alias.resize(self.registers, Alias::Own);
             scratch.firsts.resize(CHUNK, NO_FAILURE);
         }
         let n = idx.len();
@@ -752,6 +902,32 @@ impl Program {
         }
     }
 
+    /// The comparison a require's `Check` can be fused with: the segment's last instruction
+    /// before the check, when it compares into the register the check reads.
+    fn fused(&self, seg: &Segment, pass: Src) -> Option<Fused> {
+        let Src::Lane(r) = pass else {
+            return None;
+        };
+        if seg.end < seg.start + 2 {
+            return None;
+        }
+        match self.instrs[seg.end - 2] {
+            Instr::Bin { op, a, b, out } if out == r => cmp_of(op).map(|c| Fused::Cmp(c, a, b)),
+            Instr::Un {
+                op: Un::Not,
+                a,
+                out,
+            } if out == r => Some(Fused::Not(a)),
+            Instr::OnShift {
+                t: Src::Lane(t),
+                start: Src::Lane(s),
+                end: Src::Lane(e),
+                out,
+            } if out == r => Some(Fused::OnShift(t, s, e)),
+            _ => None,
+        }
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn run_chunk(
         &self,
@@ -763,14 +939,17 @@ impl Program {
         scratch: &mut Scratch,
         mut m: usize,
     ) {
-        // Requires run on a mask of live lanes; the lanes are compacted when few are left and
-        // once more before the scores, which run only on the lanes every require let through.
+        // Requires run over the live lanes, marked in `firsts`; the lanes are compacted when few
+        // are left, and before the scores unless most lanes survived (then the scores run on
+        // every lane and the rejected lanes' costs are not written).
+        // Branch-free (it vectorises): any lane off the run `i0, i0+1, ...` sets a bit.
+        let i0 = scratch.ids[0];
         let contiguous = scratch.ids[..m]
             .iter()
-            .enumerate()
-            .all(|(k, &i)| i as usize == scratch.ids[0] as usize + k);
+            .zip(i0..)
+            .fold(0u32, |acc, (&i, k)| acc | (i ^ k))
+            == 0;
         scratch.contig = contiguous.then_some(scratch.ids[0] as usize);
-        scratch.alive[..m].fill(1.0);
         scratch.firsts[..m].fill(NO_FAILURE);
         let mut live = m;
         for seg in &self.requires {
@@ -780,62 +959,53 @@ impl Program {
             if seg.guard.is_some_and(|g| t.scalars[g as usize] != 1.0) {
                 continue;
             }
+            let Instr::Check { rule, pass } = self.instrs[seg.end - 1] else {
+                continue;
+            };
+            let fused = self.fused(seg, pass);
+            let body_end = seg.end - if fused.is_some() { 2 } else { 1 };
             self.exec(
-                &self.instrs[seg.start..seg.end - 1],
+                &self.instrs[seg.start..body_end],
                 checked,
                 cols,
                 t,
                 scratch,
                 m,
             );
-            let Instr::Check { rule, pass } = self.instrs[seg.end - 1] else {
-                continue;
-            };
+            let rule_f = f64::from(rule);
             let Scratch {
                 regs,
-                alive,
                 firsts,
+                alias,
+                contig,
                 ..
             } = &mut *scratch;
-            let alive = &mut alive[..m];
-            match pass {
-                Src::Scalar(k) => {
-                    if t.scalars[k as usize] != 1.0 {
-                        let rule_f = f64::from(rule);
-                        for (a, f) in alive.iter_mut().zip(firsts[..m].iter_mut()) {
-                            if *a == 1.0 {
-                                *f = rule_f;
-                            }
-                            *a = 0.0;
-                        }
-                        live = 0;
-                    }
+            let ops = Ops {
+                regs,
+                alias,
+                cols: &cols.cols,
+                skills: &cols.skill_cols,
+                start: contig.unwrap_or(0),
+                scalars: &t.scalars,
+                m,
+            };
+            let firsts = &mut firsts[..m];
+            live = match fused {
+                Some(Fused::Cmp(cmp, a, b)) => {
+                    check_lanes(firsts, ops.get(a), ops.get(b), rule_f, cmp)
                 }
-                Src::Lane(r) => {
-                    // Branch-free and all in f64 so that it vectorises: a lane that is live and
-                    // fails gets this rule as its first failure.
-                    let pass = &regs[r as usize][..m];
-                    let rule_f = f64::from(rule);
-                    let firsts = &mut firsts[..m];
-                    let mut count = 0usize;
-                    for ((a, &p), f) in alive.iter_mut().zip(pass).zip(firsts.iter_mut()) {
-                        let ok = if p == 1.0 { 1.0 } else { 0.0 };
-                        *f = if *a == 1.0 && ok == 0.0 { rule_f } else { *f };
-                        *a *= ok;
-                        count += usize::from(*a == 1.0);
-                    }
-                    live = count;
+                Some(Fused::Not(a)) => check_lanes(firsts, ops.get(a), S::K(1.0), rule_f, Cmp::Ne),
+                Some(Fused::OnShift(tv, sv, ev)) => {
+                    check_on_shift(firsts, ops.lane(tv), ops.lane(sv), ops.lane(ev), rule_f)
                 }
-            }
+                None => check_lanes(firsts, ops.get(pass), S::K(1.0), rule_f, Cmp::Eq),
+            };
             if live < m && live * 4 < m {
                 m = self.compact(scratch, m, ff);
             }
         }
-        if live < m {
+        if live < m && live * 8 < m * 5 {
             m = self.compact(scratch, m, ff);
-        }
-        if m == 0 {
-            return;
         }
         if m == 0 {
             return;
@@ -861,10 +1031,28 @@ impl Program {
             else {
                 continue;
             };
-            let Scratch { regs, acc, .. } = scratch;
-            let v = src(regs, &t.scalars, value, m);
+            let Scratch {
+                regs,
+                acc,
+                alias,
+                contig,
+                ..
+            } = &mut *scratch;
+            let ops = Ops {
+                regs,
+                alias,
+                cols: &cols.cols,
+                skills: &cols.skill_cols,
+                start: contig.unwrap_or(0),
+                scalars: &t.scalars,
+                m,
+            };
+            let v = ops.get(value);
             let cc = &mut acc[..m];
-            match (guard, v) {
+            let add = |c: &mut f64, g: f64, x: f64| {
+                *c += if g == 1.0 { factor * x } else { 0.0 };
+            };
+            match (guard.map(|g| ops.get(g)), v) {
                 (None, S::L(x)) => {
                     for (c, &x) in cc.iter_mut().zip(x) {
                         *c += factor * x;
@@ -875,61 +1063,79 @@ impl Program {
                         *c += factor * x;
                     }
                 }
-                (Some(g), v) => {
-                    let g = src(regs, &t.scalars, g, m);
-                    for (i, c) in cc.iter_mut().enumerate() {
-                        *c += if at(g, i) == 1.0 {
-                            factor * at(v, i)
-                        } else {
-                            0.0
-                        };
+                (Some(S::L(g)), S::L(x)) => {
+                    for ((c, &g), &x) in cc.iter_mut().zip(g).zip(x) {
+                        add(c, g, x);
+                    }
+                }
+                (Some(S::L(g)), S::K(x)) => {
+                    for (c, &g) in cc.iter_mut().zip(g) {
+                        add(c, g, x);
+                    }
+                }
+                (Some(S::K(g)), S::L(x)) => {
+                    for (c, &x) in cc.iter_mut().zip(x) {
+                        add(c, g, x);
+                    }
+                }
+                (Some(S::K(g)), S::K(x)) => {
+                    for c in cc.iter_mut() {
+                        add(c, g, x);
                     }
                 }
             }
         }
-        for i in 0..m {
-            cost[scratch.orig[i] as usize] = scratch.acc[i];
+        // Every lane left: its first failure (`NO_FAILURE` is `u16::MAX`) and, when live, its cost.
+        let Scratch {
+            orig, firsts, acc, ..
+        } = &*scratch;
+        for ((&o, &f), &c) in orig[..m].iter().zip(&firsts[..m]).zip(&acc[..m]) {
+            ff[o as usize] = f as u16;
+            cost[o as usize] = if f == NO_FAILURE { c } else { f64::NAN };
         }
     }
 
-    /// Records the first failures of dead lanes and keeps the live ones (branch-free, in order);
-    /// returns how many are kept.
+    /// Records the first failures of the lanes (`u16::MAX` for the live ones) and keeps the live
+    /// ones (branch-free, in order); returns how many are kept.
     fn compact(&self, scratch: &mut Scratch, m: usize, ff: &mut [u16]) -> usize {
         let Scratch {
             regs,
             ids,
             orig,
-            alive,
             firsts,
             epoch,
             contig,
+            alias,
             ..
         } = scratch;
         let travel = &mut regs[0][..m];
-        let (ids, orig, alive, firsts) = (
-            &mut ids[..m],
-            &mut orig[..m],
-            &mut alive[..m],
-            &mut firsts[..m],
-        );
-        for (&f, &o) in firsts.iter().zip(orig.iter()) {
-            if f != NO_FAILURE {
+        let (ids, orig, firsts) = (&mut ids[..m], &mut orig[..m], &mut firsts[..m]);
+        // Before the first compaction of a chunk the lanes are still in order (a copy).
+        let o0 = orig[0] as usize;
+        if orig[m - 1] as usize == o0 + m - 1 {
+            // Rule indices and `NO_FAILURE` are whole numbers below 65,536: through `i32`, which
+            // converts in vector registers.
+            for (d, &f) in ff[o0..o0 + m].iter_mut().zip(firsts.iter()) {
+                *d = f as i32 as u16;
+            }
+        } else {
+            for (&f, &o) in firsts.iter().zip(orig.iter()) {
                 ff[o as usize] = f as u16;
             }
         }
         let mut kept = 0;
         for i in 0..m {
-            let a = alive[i] == 1.0;
+            let a = firsts[i] == NO_FAILURE;
             ids[kept] = ids[i];
             orig[kept] = orig[i];
             travel[kept] = travel[i];
-            alive[kept] = 1.0;
-            firsts[kept] = NO_FAILURE;
             kept += usize::from(a);
         }
+        firsts[..kept].fill(NO_FAILURE);
         if kept < m {
             *epoch += 1;
             *contig = None;
+            alias.fill(Alias::Own);
         }
         kept
     }
@@ -950,9 +1156,25 @@ impl Program {
             fresh,
             epoch,
             contig,
+            alias,
             ..
         } = scratch;
         let ids = &ids[..m];
+        let start = contig.unwrap_or(0);
+        // The operands, read after the output register is taken out of `regs`.
+        macro_rules! ops {
+            () => {
+                Ops {
+                    regs,
+                    alias,
+                    cols: &cols.cols,
+                    skills: &cols.skill_cols,
+                    start,
+                    scalars: &t.scalars,
+                    m,
+                }
+            };
+        }
         for ins in instrs {
             match *ins {
                 Instr::Gather { col, out } => {
@@ -960,11 +1182,12 @@ impl Program {
                         continue;
                     }
                     fresh[out as usize] = *epoch;
-                    let c = &cols.cols[col as usize];
-                    if let Some(a) = *contig {
-                        regs[out as usize][..m].copy_from_slice(&c[a..a + m]);
+                    if contig.is_some() {
+                        alias[out as usize] = Alias::Col(u32::from(col));
                         continue;
                     }
+                    alias[out as usize] = Alias::Own;
+                    let c = &cols.cols[col as usize];
                     for (o, &i) in regs[out as usize][..m].iter_mut().zip(ids) {
                         *o = c[i as usize];
                     }
@@ -974,18 +1197,20 @@ impl Program {
                         continue;
                     }
                     fresh[out as usize] = *epoch;
-                    let c = &cols.skill_cols[t.scalars[key as usize] as usize];
-                    if let Some(a) = *contig {
-                        regs[out as usize][..m].copy_from_slice(&c[a..a + m]);
+                    let k = t.scalars[key as usize] as usize;
+                    if contig.is_some() {
+                        alias[out as usize] = Alias::Skill(k as u32);
                         continue;
                     }
+                    alias[out as usize] = Alias::Own;
+                    let c = &cols.skill_cols[k];
                     for (o, &i) in regs[out as usize][..m].iter_mut().zip(ids) {
                         *o = c[i as usize];
                     }
                 }
                 Instr::Un { op, a, out } => {
                     let mut o = std::mem::take(&mut regs[out as usize]);
-                    let a = src(regs, &t.scalars, a, m);
+                    let a = ops!().get(a);
                     let speed = checked.speed_kmh;
                     match op {
                         Un::Not => lanes1(&mut o[..m], a, |x| b(x != 1.0)),
@@ -998,7 +1223,8 @@ impl Program {
                 }
                 Instr::Bin { op, a, b: bb, out } => {
                     let mut o = std::mem::take(&mut regs[out as usize]);
-                    let (x, y) = (src(regs, &t.scalars, a, m), src(regs, &t.scalars, bb, m));
+                    let ops = ops!();
+                    let (x, y) = (ops.get(a), ops.get(bb));
                     let o2 = &mut o[..m];
                     match op {
                         Op::Add => lanes2(o2, x, y, |x, y| x + y),
@@ -1022,21 +1248,15 @@ impl Program {
                 }
                 Instr::Scale { v, f, t: to, out } => {
                     let mut o = std::mem::take(&mut regs[out as usize]);
-                    let ops = [
-                        src(regs, &t.scalars, v, m),
-                        src(regs, &t.scalars, f, m),
-                        src(regs, &t.scalars, to, m),
-                    ];
+                    let ops = ops!();
+                    let ops = [ops.get(v), ops.get(f), ops.get(to)];
                     lanes3(&mut o[..m], tmp, ops, grade);
                     regs[out as usize] = o;
                 }
                 Instr::Select { c, a, b: bb, out } => {
                     let mut o = std::mem::take(&mut regs[out as usize]);
-                    let ops = [
-                        src(regs, &t.scalars, c, m),
-                        src(regs, &t.scalars, a, m),
-                        src(regs, &t.scalars, bb, m),
-                    ];
+                    let ops = ops!();
+                    let ops = [ops.get(c), ops.get(a), ops.get(bb)];
                     lanes3(
                         &mut o[..m],
                         tmp,
@@ -1047,16 +1267,13 @@ impl Program {
                 }
                 Instr::OnShift {
                     t: tt,
-                    start,
+                    start: st,
                     end,
                     out,
                 } => {
                     let mut o = std::mem::take(&mut regs[out as usize]);
-                    let ops = [
-                        src(regs, &t.scalars, tt, m),
-                        src(regs, &t.scalars, start, m),
-                        src(regs, &t.scalars, end, m),
-                    ];
+                    let ops = ops!();
+                    let ops = [ops.get(tt), ops.get(st), ops.get(end)];
                     lanes3(&mut o[..m], tmp, ops, |tv, sv, ev| {
                         b(sv.is_nan() || (sv <= tv && tv < ev))
                     });
@@ -1065,9 +1282,20 @@ impl Program {
                 Instr::InTicketSet { a, set, out } => {
                     let mut o = std::mem::take(&mut regs[out as usize]);
                     let set = &t.sets[set as usize];
-                    let a = src(regs, &t.scalars, a, m);
+                    let a = ops!().get(a);
                     if set.len() <= 8 {
-                        lanes1(&mut o[..m], a, |x| b(set.contains(&x)));
+                        // One vectorised pass per member rather than a search per lane.
+                        match a {
+                            S::L(x) => {
+                                o[..m].fill(0.0);
+                                for &y in set {
+                                    for (o, &x) in o[..m].iter_mut().zip(x) {
+                                        *o = if x == y { 1.0 } else { *o };
+                                    }
+                                }
+                            }
+                            S::K(x) => o[..m].fill(b(set.contains(&x))),
+                        }
                     } else {
                         lanes1(&mut o[..m], a, |x| {
                             b(set.binary_search_by(|y| y.total_cmp(&x)).is_ok())
@@ -1078,7 +1306,7 @@ impl Program {
                 Instr::InEngineerSet { a, set, out } => {
                     let mut o = std::mem::take(&mut regs[out as usize]);
                     let sets = &cols.sets[set as usize];
-                    let a = src(regs, &t.scalars, a, m);
+                    let a = ops!().get(a);
                     for (i, o) in o[..m].iter_mut().enumerate() {
                         let x = at(a, i);
                         *o = b(sets[ids[i] as usize]
@@ -1106,14 +1334,6 @@ impl Program {
                 Instr::Check { .. } | Instr::Accumulate { .. } => {}
             }
         }
-    }
-}
-
-#[inline(always)]
-fn src<'a>(regs: &'a [Vec<f64>], scalars: &[f64], s: Src, m: usize) -> S<'a> {
-    match s {
-        Src::Lane(r) => S::L(&regs[r as usize][..m]),
-        Src::Scalar(k) => S::K(scalars[k as usize]),
     }
 }
 
