@@ -286,6 +286,50 @@ proptest! {
     }
 }
 
+/// Networks of 20–60 tickets and 3–12 engineers, each ticket with up to 6 arcs, costs on a coarse
+/// grid (many ties) and total capacity from far below to above the tickets: large enough for several
+/// ε-scaling phases, so the transportation auction's price lowering between phases runs.
+fn mid_networks() -> impl Strategy<Value = Network> {
+    (20..=60usize, 3..=12usize)
+        .prop_flat_map(|(n, m)| {
+            (
+                vec(0..=5u32, m),
+                vec(0..=40i64, n),
+                vec(vec((0..m as u32, 0..=40i64), 0..=6), n),
+            )
+        })
+        .prop_map(|(capacity, penalty, rows)| {
+            let penalty = penalty.iter().map(|p| p * 25).collect();
+            let mut arcs = Vec::new();
+            for (t, row) in rows.iter().enumerate() {
+                let mut seen = Vec::new();
+                for &(e, c) in row {
+                    if !seen.contains(&e) {
+                        seen.push(e);
+                        arcs.push((t as u32, e, c * 25));
+                    }
+                }
+            }
+            Network::new(capacity, penalty, arcs).unwrap()
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, ..config() })]
+
+    /// The transportation auction (several phases, prices lowered between them) against successive
+    /// shortest paths, an exact method that shares nothing with it, which the tests above hold to
+    /// brute force.
+    #[test]
+    fn transport_matches_shortest_paths_on_mid_sized_networks(net in mid_networks()) {
+        let by_transport = flow::transport::solve(&net).expect("small costs scale");
+        check_solution(&net, &by_transport)?;
+        let by_ssp = flow::ssp::solve(&net);
+        check_solution(&net, &by_ssp)?;
+        prop_assert_eq!(by_transport.objective, by_ssp.objective);
+    }
+}
+
 fn or_library(name: &str) -> Network {
     let path = format!(
         "{}/../shared/data/assign/{name}",

@@ -23,11 +23,30 @@
 //!
 //! Reservations are remembered from the moment of the bid and lowered when a reverse bid makes
 //! another engineer cheaper for the ticket; every phase still ends with a check of every ticket, and
-//! the ones outside `ε` bid again.
+//! the ones outside `ε` bid again (the check also renews every staying ticket's reservation).
+//!
+//! # Lowering prices between phases
+//! A ticket that is within the old `ε` but not the new one would move and leave a hole at a priced
+//! engineer, to be filled by a chain of reverse bids, each scanning every ticket adjacent to its
+//! engineer (most of the time on large instances). So each phase first lowers every engineer's price
+//! until each ticket it holds pays no more there than at its best option elsewhere (Jacobi style: all
+//! engineers from the same prices, a few rounds, never below 0). Holders stay; tickets held elsewhere
+//! that now prefer the cheaper engineer bid for it with ordinary forward bids, which raise its price
+//! again as far as needed. Lowering prices only ever helps the tickets already held, so the phase's
+//! invariant and its end checks are unchanged.
+//!
+//! # Layout
+//! The solver renumbers tickets and engineers in breadth-first order over the candidate graph
+//! (Cuthill–McKee style), so that the tickets next to an engineer, and the engineers next to a
+//! ticket, sit close together in memory: a reverse bid reads the state of every ticket adjacent to
+//! its engineer, which on large instances in input order is one cache miss per ticket. Each ticket's
+//! state is one record; arcs are kept in both directions (by ticket, cheapest first, and by engineer)
+//! with scaled costs, without the arcs to engineers of capacity 0. A search for a ticket's two best
+//! options stops at the first arc whose cost alone reaches the second best (prices are never
+//! negative).
 
 use std::collections::VecDeque;
 
-use super::{Reverse, Scaled};
 use crate::solve::{Network, NetworkSolution};
 
 /// The factor by which `ε` shrinks between phases (measured on the M and L instances: 4, 8, 16, 32
@@ -37,6 +56,9 @@ const ALPHA: i64 = 16;
 const NONE: u32 = u32::MAX;
 /// Holder value of a ticket on its "unassigned" option.
 const DUMMY: u32 = u32::MAX - 1;
+
+/// Rounds of price lowering at the start of a phase (see `Transport::lower_prices`).
+const LOWERING_ROUNDS: usize = 3;
 
 /// Rounds of "check every ticket, re-bid the ones outside ε" per phase before giving up.
 const MAX_CHECK_ROUNDS: usize = 64;
@@ -48,8 +70,9 @@ pub fn solve(net: &Network) -> Option<NetworkSolution> {
     if net.load_costs().is_some() {
         return None;
     }
-    let mut a = Transport::new(net)?;
-    let mut eps = (a.max_abs / ALPHA).max(1);
+    let graph = Graph::new(net)?;
+    let mut a = Transport::new(&graph);
+    let mut eps = (graph.max_abs / ALPHA).max(1);
     loop {
         a.phase(eps)?;
         if eps == 1 {
@@ -57,11 +80,13 @@ pub fn solve(net: &Network) -> Option<NetworkSolution> {
         }
         eps = (eps / ALPHA).max(1);
     }
-    let assignment: Vec<Option<u32>> = a
-        .holder
-        .iter()
-        .map(|&e| (e != DUMMY && e != NONE).then_some(e))
-        .collect();
+    let mut assignment: Vec<Option<u32>> = vec![None; net.tickets()];
+    for (i, state) in a.ticket.iter().enumerate() {
+        if state.holder != DUMMY && state.holder != NONE {
+            assignment[graph.ticket_id[i] as usize] =
+                Some(graph.engineer_id[state.holder as usize]);
+        }
+    }
     let objective = net.evaluate(&assignment).ok()?;
     Some(NetworkSolution {
         assignment,
@@ -69,79 +94,267 @@ pub fn solve(net: &Network) -> Option<NetworkSolution> {
     })
 }
 
-struct Transport<'a> {
-    net: &'a Network,
-    arc_engineer: &'a [u32],
-    /// Arc costs × (n + 1).
-    arc_cost: Vec<i64>,
-    /// Penalties × (n + 1).
-    penalty: Vec<i64>,
-    max_abs: i64,
+/// The network in the solver's numbering, with costs and penalties multiplied by `n + 1`.
+struct Graph {
+    /// Original id of each ticket.
+    ticket_id: Vec<u32>,
+    /// Original id of each engineer.
+    engineer_id: Vec<u32>,
+    /// Capacity of each engineer, at most the number of its arcs.
     capacity: Vec<u32>,
-    price: Vec<i64>,
-    /// Per engineer, its tickets, unordered (capacities are
-    /// small, so a scan beats a heap here).
-    held: Vec<Vec<u32>>,
-    /// Each held ticket's reservation at its engineer: the most it would pay there.
-    reserve: Vec<i64>,
-    /// The engineer each ticket holds, `DUMMY`, or `NONE` while it bids.
-    holder: Vec<u32>,
+    /// Scaled penalty of each ticket.
+    penalty: Vec<i64>,
+    /// Arcs of ticket `t`: `out_start[t]..out_start[t + 1]`, cheapest first.
+    out_start: Vec<usize>,
+    out_engineer: Vec<u32>,
+    out_cost: Vec<i64>,
+    /// Arcs into engineer `e`: `in_start[e]..in_start[e + 1]`, by ticket.
+    in_start: Vec<usize>,
+    in_ticket: Vec<u32>,
+    in_cost: Vec<i64>,
+    /// The largest absolute scaled cost or penalty.
+    max_abs: i64,
+}
+
+impl Graph {
+    /// `None` when a scaled value could come near overflow (prices climb to about the cost range plus
+    /// a few ε), or there are more than `u32::MAX` arcs.
+    fn new(net: &Network) -> Option<Graph> {
+        let (n, m) = (net.tickets(), net.engineers());
+        u32::try_from(net.arcs()).ok()?;
+        let scale = i64::try_from(n).ok()?.checked_add(1)?;
+        let limit = i64::MAX / 16;
+        let scaled = |c: i64| c.checked_mul(scale).filter(|v| v.abs() <= limit);
+        let arc_engineer = net.arc_engineer();
+        let arc_cost = net.arc_cost();
+        let (ticket_id, engineer_id) = locality_order(net);
+        let mut engineer_new = vec![0u32; m];
+        for (i, &e) in engineer_id.iter().enumerate() {
+            engineer_new[e as usize] = i as u32;
+        }
+        let mut max_abs = 0i64;
+        let mut penalty = Vec::with_capacity(n);
+        let mut out_start = Vec::with_capacity(n + 1);
+        out_start.push(0);
+        let mut out_engineer = Vec::with_capacity(net.arcs());
+        let mut out_cost = Vec::with_capacity(net.arcs());
+        let mut degree = vec![0u32; m];
+        for &t in &ticket_id {
+            let p = scaled(net.penalty(t as usize))?;
+            max_abs = max_abs.max(p.abs());
+            penalty.push(p);
+            for a in net.arc_range(t as usize) {
+                let e = arc_engineer[a] as usize;
+                if net.capacity(e) == 0 {
+                    continue;
+                }
+                let c = scaled(arc_cost[a])?;
+                max_abs = max_abs.max(c.abs());
+                let en = engineer_new[e];
+                degree[en as usize] += 1;
+                out_engineer.push(en);
+                out_cost.push(c);
+            }
+            out_start.push(out_engineer.len());
+        }
+        let mut in_start = Vec::with_capacity(m + 1);
+        in_start.push(0usize);
+        for &d in &degree {
+            in_start.push(in_start.last().copied().unwrap_or(0) + d as usize);
+        }
+        let mut fill = in_start.clone();
+        let mut in_ticket = vec![0u32; out_engineer.len()];
+        let mut in_cost = vec![0i64; out_engineer.len()];
+        for t in 0..n {
+            for a in out_start[t]..out_start[t + 1] {
+                let e = out_engineer[a] as usize;
+                in_ticket[fill[e]] = t as u32;
+                in_cost[fill[e]] = out_cost[a];
+                fill[e] += 1;
+            }
+        }
+        let capacity = engineer_id
+            .iter()
+            .zip(&degree)
+            .map(|(&e, &d)| net.capacity(e as usize).min(d))
+            .collect();
+        Some(Graph {
+            ticket_id,
+            engineer_id,
+            capacity,
+            penalty,
+            out_start,
+            out_engineer,
+            out_cost,
+            in_start,
+            in_ticket,
+            in_cost,
+            max_abs,
+        })
+    }
+
+    /// Arcs of ticket `t` as (engineers, scaled costs), cheapest first.
+    fn out(&self, t: usize) -> (&[u32], &[i64]) {
+        let r = self.out_start[t]..self.out_start[t + 1];
+        (&self.out_engineer[r.clone()], &self.out_cost[r])
+    }
+
+    /// Arcs into engineer `e` as (tickets, scaled costs).
+    fn into(&self, e: usize) -> (&[u32], &[i64]) {
+        let r = self.in_start[e]..self.in_start[e + 1];
+        (&self.in_ticket[r.clone()], &self.in_cost[r])
+    }
+}
+
+/// Tickets and engineers (original ids) in breadth-first order over the candidate graph, starting
+/// from each not yet reached engineer in id order; tickets without arcs come last. `O(arcs)`.
+fn locality_order(net: &Network) -> (Vec<u32>, Vec<u32>) {
+    let (n, m) = (net.tickets(), net.engineers());
+    let arc_engineer = net.arc_engineer();
+    let mut start = vec![0usize; m + 1];
+    for &e in arc_engineer {
+        start[e as usize + 1] += 1;
+    }
+    for e in 0..m {
+        start[e + 1] += start[e];
+    }
+    let mut fill = start.clone();
+    let mut adjacent = vec![0u32; arc_engineer.len()];
+    for t in 0..n {
+        for a in net.arc_range(t) {
+            let e = arc_engineer[a] as usize;
+            adjacent[fill[e]] = t as u32;
+            fill[e] += 1;
+        }
+    }
+    drop(fill);
+    let mut ticket_seen = vec![false; n];
+    let mut engineer_seen = vec![false; m];
+    let mut tickets = Vec::with_capacity(n);
+    let mut engineers: Vec<u32> = Vec::with_capacity(m);
+    let mut head = 0;
+    for s in 0..m {
+        if engineer_seen[s] {
+            continue;
+        }
+        engineer_seen[s] = true;
+        engineers.push(s as u32);
+        // `engineers` doubles as the queue.
+        while head < engineers.len() {
+            let e = engineers[head] as usize;
+            head += 1;
+            for &t in &adjacent[start[e]..start[e + 1]] {
+                if ticket_seen[t as usize] {
+                    continue;
+                }
+                ticket_seen[t as usize] = true;
+                tickets.push(t);
+                for a in net.arc_range(t as usize) {
+                    let f = arc_engineer[a] as usize;
+                    if !engineer_seen[f] {
+                        engineer_seen[f] = true;
+                        engineers.push(f as u32);
+                    }
+                }
+            }
+        }
+    }
+    tickets.extend((0..n as u32).filter(|&t| !ticket_seen[t as usize]));
+    (tickets, engineers)
+}
+
+/// The state of one ticket, in one record so that a reverse bid reads it with one memory access.
+#[derive(Clone, Copy)]
+struct TicketState {
     /// Scaled arc cost of the held engineer (the ticket pays it plus the engineer's price).
-    held_cost: Vec<i64>,
+    held_cost: i64,
+    /// The reservation at its engineer: the most it would pay there.
+    reserve: i64,
+    /// Scaled penalty.
+    penalty: i64,
+    /// The engineer it holds, `DUMMY`, or `NONE` while it bids.
+    holder: u32,
+}
+
+struct Transport<'a> {
+    graph: &'a Graph,
+    price: Vec<i64>,
+    /// Engineer `e`'s tickets are `held[held_start[e]..held_start[e] + held_len[e]]`, unordered
+    /// (capacities are small, so a scan beats a heap here).
+    held: Vec<u32>,
+    held_start: Vec<usize>,
+    held_len: Vec<u32>,
+    ticket: Vec<TicketState>,
     queue: VecDeque<u32>,
-    reverse: Option<Reverse>,
 }
 
 impl<'a> Transport<'a> {
-    fn new(net: &'a Network) -> Option<Transport<'a>> {
-        let n = net.tickets();
-        let scaled = Scaled::new(net)?;
-        let max_abs = scaled.max_abs(&[])?;
-        let Scaled {
-            arc_cost, penalty, ..
-        } = scaled;
-        let m = net.engineers();
-        Some(Transport {
-            net,
-            arc_engineer: net.arc_engineer(),
-            arc_cost,
-            penalty,
-            max_abs,
-            capacity: (0..m).map(|e| net.capacity(e)).collect(),
+    fn new(graph: &'a Graph) -> Transport<'a> {
+        let m = graph.capacity.len();
+        let mut held_start = Vec::with_capacity(m + 1);
+        held_start.push(0usize);
+        for &c in &graph.capacity {
+            held_start.push(held_start.last().copied().unwrap_or(0) + c as usize);
+        }
+        Transport {
+            graph,
             price: vec![0; m],
-            held: vec![Vec::new(); m],
-            reserve: vec![0; n],
-            holder: vec![NONE; n],
-            held_cost: vec![0; n],
-            queue: VecDeque::with_capacity(n),
-            reverse: None,
-        })
+            held: vec![NONE; held_start[m]],
+            held_start,
+            held_len: vec![0; m],
+            ticket: graph
+                .penalty
+                .iter()
+                .map(|&penalty| TicketState {
+                    held_cost: 0,
+                    reserve: 0,
+                    penalty,
+                    holder: NONE,
+                })
+                .collect(),
+            queue: VecDeque::with_capacity(graph.penalty.len()),
+        }
     }
 
     /// What ticket `t` pays now for the option it holds.
     fn value(&self, t: usize) -> i64 {
-        match self.holder[t] {
-            DUMMY => self.penalty[t],
-            e => self.held_cost[t] + self.price[e as usize],
+        let s = &self.ticket[t];
+        match s.holder {
+            DUMMY => s.penalty,
+            e => s.held_cost + self.price[e as usize],
         }
+    }
+
+    fn has_room(&self, e: usize) -> bool {
+        self.held_len[e] < self.graph.capacity[e]
+    }
+
+    /// The tickets engineer `e` holds.
+    fn held_by(&self, e: usize) -> &[u32] {
+        let s = self.held_start[e];
+        &self.held[s..s + self.held_len[e] as usize]
     }
 
     /// Best option of `t` as (value, engineer or NONE for "unassigned", arc cost) and the value of the
     /// second best. `skip` leaves one engineer out.
     fn options(&self, t: usize, skip: u32) -> (i64, u32, i64, i64) {
         let (mut best_v, mut best_e, mut best_c, mut second_v) =
-            (self.penalty[t], NONE, 0, i64::MAX);
-        for a in self.net.arc_range(t) {
-            let e = self.arc_engineer[a];
-            if e == skip || self.capacity[e as usize] == 0 {
+            (self.ticket[t].penalty, NONE, 0, i64::MAX);
+        let (engineers, costs) = self.graph.out(t);
+        for (&e, &c) in engineers.iter().zip(costs) {
+            // Cheapest first and prices are never negative: no later arc can do better.
+            if c >= second_v {
+                break;
+            }
+            if e == skip {
                 continue;
             }
-            let v = self.arc_cost[a] + self.price[e as usize];
+            let v = c + self.price[e as usize];
             if v < best_v {
                 second_v = best_v;
                 best_v = v;
                 best_e = e;
-                best_c = self.arc_cost[a];
+                best_c = c;
             } else if v < second_v {
                 second_v = v;
             }
@@ -149,14 +362,38 @@ impl<'a> Transport<'a> {
         (best_v, best_e, best_c, second_v)
     }
 
+    /// Puts `t` on engineer `e` (which has room) at arc cost `c` with reservation `r`.
+    fn attach(&mut self, t: u32, e: u32, c: i64, r: i64) {
+        let eu = e as usize;
+        self.held[self.held_start[eu] + self.held_len[eu] as usize] = t;
+        self.held_len[eu] += 1;
+        self.ticket[t as usize] = TicketState {
+            held_cost: c,
+            reserve: r,
+            holder: e,
+            ..self.ticket[t as usize]
+        };
+    }
+
+    /// Removes the ticket at `at` among engineer `e`'s tickets.
+    fn remove_at(&mut self, e: usize, at: usize) {
+        let s = self.held_start[e];
+        let last = s + self.held_len[e] as usize - 1;
+        self.held[s + at] = self.held[last];
+        self.held_len[e] -= 1;
+    }
+
     fn detach(&mut self, t: u32) {
-        let e = self.holder[t as usize];
+        let e = self.ticket[t as usize].holder;
         if e != DUMMY && e != NONE {
-            let list = &mut self.held[e as usize];
-            let at = list.iter().position(|&x| x == t).expect("held ticket");
-            list.swap_remove(at);
+            let at = self
+                .held_by(e as usize)
+                .iter()
+                .position(|&x| x == t)
+                .expect("held ticket");
+            self.remove_at(e as usize, at);
         }
-        self.holder[t as usize] = NONE;
+        self.ticket[t as usize].holder = NONE;
     }
 
     /// One bid of ticket `t`.
@@ -164,26 +401,22 @@ impl<'a> Transport<'a> {
         let tu = t as usize;
         let (_, e, c, second_v) = self.options(tu, NONE);
         if e == NONE {
-            self.holder[tu] = DUMMY;
+            self.ticket[tu].holder = DUMMY;
             return;
         }
         let eu = e as usize;
         // second_v is finite: the ticket's own "unassigned" option is always an alternative.
         let r = second_v - c;
-        if (self.held[eu].len() as u32) < self.capacity[eu] {
-            self.held[eu].push(t);
-            self.reserve[tu] = r;
-            self.holder[tu] = e;
-            self.held_cost[tu] = c;
+        if self.has_room(eu) {
+            self.attach(t, e, c, r);
             return;
         }
         // Full: the weakest of the holders and the bidder leaves, the price rises above its
         // reservation (and no higher than the next weakest one's, so the others stay within ε).
-        let list = &self.held[eu];
         let (mut w1, mut w2) = ((i64::MAX, NONE), i64::MAX);
         let mut at = 0;
-        for (i, &x) in list.iter().enumerate() {
-            let rr = self.reserve[x as usize];
+        for (i, &x) in self.held_by(eu).iter().enumerate() {
+            let rr = self.ticket[x as usize].reserve;
             if (rr, x) < w1 {
                 w2 = w1.0;
                 w1 = (rr, x);
@@ -202,13 +435,10 @@ impl<'a> Transport<'a> {
         // ε above the next weakest reservation among the bidder and the remaining holders.
         self.price[eu] = self.price[eu].max(r.min(w2) + eps);
         let out = w1.1;
-        self.held[eu].swap_remove(at);
-        self.holder[out as usize] = NONE;
+        self.remove_at(eu, at);
+        self.ticket[out as usize].holder = NONE;
         self.queue.push_back(out);
-        self.held[eu].push(t);
-        self.reserve[tu] = r;
-        self.holder[tu] = e;
-        self.held_cost[tu] = c;
+        self.attach(t, e, c, r);
     }
 
     fn run_queue(&mut self, eps: i64) {
@@ -217,13 +447,22 @@ impl<'a> Transport<'a> {
         }
     }
 
-    /// Queues every ticket not within `ε` of its best option; returns how many.
+    /// Queues every ticket not within `ε` of its best option; returns how many. The tickets that stay
+    /// get their reservation afresh (their best value elsewhere).
     fn requeue_outside(&mut self, eps: i64) -> usize {
         let mut count = 0;
-        for t in 0..self.net.tickets() {
-            if self.holder[t] != NONE {
+        for t in 0..self.ticket.len() {
+            let h = self.ticket[t].holder;
+            if h == DUMMY {
                 let (best, ..) = self.options(t, NONE);
-                if self.value(t) <= best + eps {
+                if self.ticket[t].penalty <= best + eps {
+                    continue;
+                }
+                self.ticket[t].holder = NONE;
+            } else if h != NONE {
+                let (other, ..) = self.options(t, h);
+                if self.value(t) <= other + eps {
+                    self.ticket[t].reserve = other - self.ticket[t].held_cost;
                     continue;
                 }
                 self.detach(t as u32);
@@ -234,7 +473,46 @@ impl<'a> Transport<'a> {
         count
     }
 
+    /// At the start of a phase: lowers each engineer's price until every ticket it holds pays no more
+    /// there than at its best option elsewhere (never below 0), all engineers at once from the same
+    /// prices. Without this, a ticket outside the new `ε` moves and leaves its engineer with room and
+    /// a positive price, which only a reverse bid (a scan of every ticket adjacent to the engineer) can
+    /// repair, and each reverse bid moves a ticket that leaves another such engineer behind. A lower
+    /// price instead makes tickets held elsewhere bid for the engineer: forward bids, which read one
+    /// ticket's arcs. Returns how many prices went down.
+    ///
+    /// Lowering prices keeps every ticket's bound: a held ticket pays less, and the reservations are
+    /// recomputed by the check that follows (`requeue_outside`).
+    fn lower_prices(&mut self) -> usize {
+        let mut cut = vec![0i64; self.price.len()];
+        for t in 0..self.ticket.len() {
+            let h = self.ticket[t].holder;
+            if h == DUMMY || h == NONE {
+                continue;
+            }
+            let (other, ..) = self.options(t, h);
+            let c = &mut cut[h as usize];
+            *c = (*c).max(self.value(t) - other);
+        }
+        let mut lowered = 0;
+        for (p, c) in self.price.iter_mut().zip(cut) {
+            if c > 0 && *p > 0 {
+                *p = (*p - c).max(0);
+                lowered += 1;
+            }
+        }
+        lowered
+    }
+
     fn phase(&mut self, eps: i64) -> Option<()> {
+        // Each round lowers from the prices the previous one left (a lower price elsewhere lowers a
+        // ticket's best other option); three rounds were fastest on M and L (one, two, four and a
+        // one-at-a-time variant were measured).
+        for _ in 0..LOWERING_ROUNDS {
+            if self.lower_prices() == 0 {
+                break;
+            }
+        }
         self.requeue_outside(eps);
         for _ in 0..MAX_CHECK_ROUNDS {
             self.run_queue(eps);
@@ -249,28 +527,19 @@ impl<'a> Transport<'a> {
     /// Engineers with room and a positive price lower it to attract the ticket that gains most (to
     /// just below the second best gain, so every other ticket stays within `ε`), or to 0.
     fn reverse_bids(&mut self, eps: i64) {
-        let mut free: Vec<u32> = (0..self.capacity.len() as u32)
-            .filter(|&e| {
-                self.price[e as usize] > 0
-                    && (self.held[e as usize].len() as u32) < self.capacity[e as usize]
-            })
+        let graph = self.graph;
+        let mut free: Vec<u32> = (0..self.price.len() as u32)
+            .filter(|&e| self.price[e as usize] > 0 && self.has_room(e as usize))
             .collect();
-        if free.is_empty() {
-            return;
-        }
-        let reverse = self
-            .reverse
-            .take()
-            .unwrap_or_else(|| Reverse::new(self.net, &self.arc_cost));
         while let Some(e) = free.pop() {
             let eu = e as usize;
-            if self.price[eu] == 0 || self.held[eu].len() as u32 >= self.capacity[eu] {
+            if self.price[eu] == 0 || !self.has_room(eu) {
                 continue;
             }
-            let (tickets, costs) = reverse.of(eu);
+            let (tickets, costs) = graph.into(eu);
             let (mut g1, mut g2, mut who, mut who_cost) = (i64::MIN, i64::MIN, NONE, 0);
             for (&t, &c) in tickets.iter().zip(costs) {
-                if self.holder[t as usize] == e {
+                if self.ticket[t as usize].holder == e {
                     continue;
                 }
                 let gain = self.value(t as usize) - c;
@@ -292,29 +561,24 @@ impl<'a> Transport<'a> {
             // reservations exact upper bounds.
             let price = self.price[eu];
             for (&t, &c) in tickets.iter().zip(costs) {
-                let h = self.holder[t as usize];
+                let s = &mut self.ticket[t as usize];
+                let h = s.holder;
                 if h == e || h == DUMMY || h == NONE || t == who {
                     continue;
                 }
-                let cap = c + price - self.held_cost[t as usize];
-                let r = &mut self.reserve[t as usize];
-                *r = (*r).min(cap);
+                s.reserve = s.reserve.min(c + price - s.held_cost);
             }
-            let old = self.holder[who as usize];
+            let old = self.ticket[who as usize].holder;
             self.detach(who);
             // Its reservation here: its best value anywhere else.
             let (w, ..) = self.options(who as usize, e);
-            self.held[eu].push(who);
-            self.reserve[who as usize] = w - who_cost;
-            self.holder[who as usize] = e;
-            self.held_cost[who as usize] = who_cost;
-            if self.price[eu] > 0 && (self.held[eu].len() as u32) < self.capacity[eu] {
+            self.attach(who, e, who_cost, w - who_cost);
+            if self.price[eu] > 0 && self.has_room(eu) {
                 free.push(e);
             }
             if old != DUMMY && self.price[old as usize] > 0 {
                 free.push(old);
             }
         }
-        self.reverse = Some(reverse);
     }
 }
