@@ -112,6 +112,14 @@ struct Sub {
 
 impl Search<'_> {
     fn subproblem(&mut self, node: &Node, u: &[f64]) -> Sub {
+        self.subproblem_with(node, u, None)
+    }
+
+    /// [`Search::subproblem`], also writing into `delta` (per arc) a lower bound on how much taking
+    /// that arc raises the node's Lagrangian value: engineer `e`'s knapsack with the arc forced in
+    /// costs at least `r + dp[cap − minutes]`, since the best knapsack of the smaller capacity over
+    /// all items is no worse than the one without this item. Arcs that cannot be taken get infinity.
+    fn subproblem_with(&mut self, node: &Node, u: &[f64], mut delta: Option<&mut [f64]>) -> Sub {
         let n = self.penalty.len();
         let mut value = node.fixed_cost as f64;
         for ((fixed, &p), &ut) in node.fixed.iter().zip(&self.penalty).zip(u) {
@@ -138,6 +146,18 @@ impl Search<'_> {
                 })
                 .collect();
             if items.is_empty() {
+                if let Some(delta) = delta.as_deref_mut() {
+                    self.deltas_of(e, node, u, &[0.0], 0, delta);
+                    // With no item the knapsack is empty at every capacity.
+                    for &a in &self.by_engineer[e] {
+                        let arc = self.arcs[a];
+                        if delta[a].is_finite() {
+                            let r = (arc.cost - self.penalty[arc.ticket as usize]) as f64
+                                + u[arc.ticket as usize];
+                            delta[a] = r.max(0.0);
+                        }
+                    }
+                }
                 continue;
             }
             self.dp.clear();
@@ -154,6 +174,11 @@ impl Search<'_> {
                 }
             }
             value += self.dp[cap];
+            if let Some(delta) = delta.as_deref_mut() {
+                let dp = std::mem::take(&mut self.dp);
+                self.deltas_of(e, node, u, &dp, cap, delta);
+                self.dp = dp;
+            }
             let mut c = cap;
             for (i, &(a, _, w)) in items.iter().enumerate().rev() {
                 if self.keep[i * (cap + 1) + c] {
@@ -163,6 +188,112 @@ impl Search<'_> {
             }
         }
         Sub { value, taken }
+    }
+
+    /// Fills `delta` for engineer `e`'s arcs from its knapsack table `dp` (capacity `cap`).
+    fn deltas_of(
+        &self,
+        e: usize,
+        node: &Node,
+        u: &[f64],
+        dp: &[f64],
+        cap: usize,
+        delta: &mut [f64],
+    ) {
+        for &a in &self.by_engineer[e] {
+            let arc = self.arcs[a];
+            let t = arc.ticket as usize;
+            delta[a] = if node.forbidden[a] || node.fixed[t].is_some() || arc.minutes as usize > cap
+            {
+                f64::INFINITY
+            } else {
+                let r = (arc.cost - self.penalty[t]) as f64 + u[t];
+                (r + dp[cap - arc.minutes as usize] - dp[cap]).max(0.0)
+            };
+        }
+    }
+
+    /// Forbids at `node` every free arc that cannot be in an assignment better than the incumbent:
+    /// `value + delta ≥ incumbent` (see [`Search::subproblem_with`]). Returns how many it forbade.
+    fn fix_by_reduced_cost(
+        &self,
+        node: &mut Node,
+        value: f64,
+        delta: &[f64],
+        keep: &[bool],
+    ) -> usize {
+        let mut count = 0;
+        for (a, &d) in delta.iter().enumerate() {
+            let t = self.arcs[a].ticket as usize;
+            if node.forbidden[a] || node.fixed[t].is_some() || keep.get(a).copied().unwrap_or(false)
+            {
+                continue;
+            }
+            if d.is_infinite() || ceil_bound(value + d) >= self.best_objective {
+                node.forbidden[a] = true;
+                count += 1;
+            }
+        }
+        count
+    }
+
+    /// Subgradient ascent on the node's multipliers (starting from `node.u`): the best value, the
+    /// multipliers that gave it, and whether a subproblem solution was feasible (then offered, and
+    /// the node is solved).
+    fn ascend(
+        &mut self,
+        node: &Node,
+        iterations: usize,
+        mut mu: f64,
+        deadline: Instant,
+    ) -> (f64, Vec<f64>, bool) {
+        let n = self.penalty.len();
+        let mut best_value = f64::NEG_INFINITY;
+        let mut best_u = node.u.clone();
+        let mut u = node.u.clone();
+        let mut stale = 0;
+        for it in 0..iterations {
+            let sub = self.subproblem(node, &u);
+            // Subgradient of the relaxed rows, at free tickets.
+            let mut g = vec![0.0f64; n];
+            let mut norm = 0.0;
+            for t in 0..n {
+                if node.fixed[t].is_none() {
+                    let v = sub.taken[t].len() as f64 - 1.0;
+                    let v = if u[t] <= 0.0 && v < 0.0 { 0.0 } else { v };
+                    g[t] = v;
+                    norm += v * v;
+                }
+            }
+            if sub.value > best_value {
+                best_value = sub.value;
+                best_u.clone_from(&u);
+                stale = 0;
+            } else {
+                stale += 1;
+                if stale >= 5 {
+                    mu /= 2.0;
+                    stale = 0;
+                }
+            }
+            if norm == 0.0 {
+                // Every free ticket taken once (or left out at u = 0): feasible and optimal here.
+                self.offer(node, &sub);
+                return (best_value, best_u, true);
+            }
+            if it % 10 == 0 {
+                self.offer(node, &sub);
+            }
+            if ceil_bound(best_value) >= self.best_objective || Instant::now() >= deadline {
+                break;
+            }
+            let gap = (self.best_objective as f64 - sub.value).max(1.0);
+            let step = mu * gap / norm;
+            for t in 0..n {
+                u[t] = (u[t] + step * g[t]).max(0.0);
+            }
+        }
+        (best_value, best_u, false)
     }
 
     /// Offers the knapsack solution (fixings, plus the cheapest engineer of each free ticket taken) to
@@ -213,23 +344,22 @@ impl Search<'_> {
     }
 }
 
-/// Runs the search until it is exhaustive or `deadline` passes. `fits` marks the usable arcs (network
-/// order); `start` is a feasible assignment with objective `start_objective`; `polish` turns any
-/// assignment into a feasible one with its objective (or `None`).
-pub(crate) fn solve(
+/// The search over the arcs marked in `fits` (network order) with its root node; arc indices of
+/// the search per network arc (`None` for arcs left out).
+fn setup<'a>(
     model: &MipModel,
     fits: &[bool],
     start: &[Option<u32>],
     start_objective: i64,
-    deadline: Instant,
-    polish: Polish<'_>,
-) -> BbResult {
+    polish: Polish<'a>,
+) -> (Search<'a>, Node, Vec<Option<usize>>) {
     let net = model.network();
     let n = net.tickets();
     let m = net.engineers();
     let mut arcs = Vec::new();
     let mut by_engineer = vec![Vec::new(); m];
     let mut by_ticket = vec![Vec::new(); n];
+    let mut index = vec![None; fits.len()];
     let mut a = 0usize;
     let mut total_minutes = vec![0u64; m];
     for (t, ticket_arcs) in by_ticket.iter_mut().enumerate() {
@@ -237,6 +367,7 @@ pub(crate) fn solve(
             if fits[a] {
                 let minutes = model.minutes_of(t, e).unwrap_or(0);
                 let i = arcs.len();
+                index[a] = Some(i);
                 arcs.push(Arc {
                     ticket: t as u32,
                     engineer: e,
@@ -269,7 +400,7 @@ pub(crate) fn solve(
         })
         .collect();
     let arc_count = arcs.len();
-    let mut search = Search {
+    let search = Search {
         arcs,
         by_engineer,
         by_ticket,
@@ -289,7 +420,116 @@ pub(crate) fn solve(
         bound: f64::NEG_INFINITY,
     };
     search.settle(&mut root);
+    (search, root, index)
+}
 
+/// What [`reduce`] found: the arcs that may still be in an assignment better than the incumbent,
+/// and the root's Lagrangian bound.
+pub(crate) struct Reduction {
+    /// Per network arc: still usable.
+    pub(crate) fits: Vec<bool>,
+    /// A proven lower bound of the model's optimum.
+    pub(crate) bound: i64,
+    /// The incumbent, possibly improved by the repairs of the subproblems' solutions.
+    pub(crate) assignment: Vec<Option<u32>>,
+    /// Its objective.
+    pub(crate) objective: i64,
+    /// The root multipliers that gave the bound (a warm start for [`solve`]).
+    pub(crate) multipliers: Vec<f64>,
+}
+
+/// Reduced-cost fixing at the root: runs the knapsack bound's subgradient ascent and drops every
+/// arc (network order, among `fits`) whose use would raise the bound to the incumbent or above, so
+/// no assignment better than the incumbent uses it. The incumbent's own arcs are kept, so it stays
+/// a feasible start for the model over the remaining arcs.
+pub(crate) fn reduce(
+    model: &MipModel,
+    fits: &[bool],
+    start: &[Option<u32>],
+    start_objective: i64,
+    deadline: Instant,
+    polish: Polish<'_>,
+) -> Reduction {
+    let net = model.network();
+    let (mut search, root, index) = setup(model, fits, start, start_objective, polish);
+    let (value, u, solved) = search.ascend(&root, 400, 2.0, deadline);
+    let mut delta = vec![0.0; search.arcs.len()];
+    let sub = search.subproblem_with(&root, &u, Some(&mut delta));
+    search.offer(&root, &sub);
+    if value == f64::NEG_INFINITY {
+        // Out of time before the first subproblem: nothing is known.
+        return Reduction {
+            fits: fits.to_vec(),
+            bound: i64::MIN,
+            assignment: search.best,
+            objective: search.best_objective,
+            multipliers: u,
+        };
+    }
+    let bound = if solved {
+        search.best_objective
+    } else {
+        ceil_bound(value).min(search.best_objective)
+    };
+    // Keep the arcs of the (possibly improved) incumbent.
+    let mut keep = vec![false; search.arcs.len()];
+    for (t, e) in search.best.iter().enumerate() {
+        if let Some(e) = *e {
+            if let Some(&a) = search.by_ticket[t]
+                .iter()
+                .find(|&&a| search.arcs[a].engineer == e)
+            {
+                keep[a] = true;
+            }
+        }
+    }
+    let mut node = root;
+    search.fix_by_reduced_cost(&mut node, value, &delta, &keep);
+    let mut reduced = fits.to_vec();
+    let mut a = 0usize;
+    for t in 0..net.tickets() {
+        for _ in net.arcs_of(t) {
+            if let Some(i) = index[a] {
+                reduced[a] = !node.forbidden[i];
+            }
+            a += 1;
+        }
+    }
+    Reduction {
+        fits: reduced,
+        bound,
+        assignment: search.best,
+        objective: search.best_objective,
+        multipliers: u,
+    }
+}
+
+/// Runs the search until it is exhaustive or `deadline` passes. `fits` marks the usable arcs (network
+/// order); `start` is a feasible assignment with objective `start_objective`; `polish` turns any
+/// assignment into a feasible one with its objective (or `None`).
+pub(crate) fn solve(
+    model: &MipModel,
+    fits: &[bool],
+    start: &[Option<u32>],
+    start_objective: i64,
+    deadline: Instant,
+    polish: Polish<'_>,
+    multipliers: Option<&[f64]>,
+) -> BbResult {
+    let n = model.network().tickets();
+    let (mut search, mut root, _) = setup(model, fits, start, start_objective, polish);
+    // Warm multipliers (from [`reduce`]) need fewer root iterations.
+    let root_iterations = match multipliers {
+        Some(u) if u.len() == n => {
+            for (t, &v) in u.iter().enumerate() {
+                if root.fixed[t].is_none() {
+                    root.u[t] = v;
+                }
+            }
+            100
+        }
+        _ => 400,
+    };
     let mut stack = vec![root];
     let mut first = true;
     let mut exhausted = true;
@@ -302,67 +542,27 @@ pub(crate) fn solve(
             exhausted = false;
             break;
         }
-        let (iterations, mut mu) = if first { (400, 2.0) } else { (40, 0.5) };
+        let (iterations, mu) = if first {
+            (root_iterations, 2.0)
+        } else {
+            (40, 0.5)
+        };
         first = false;
-        let mut best_value = f64::NEG_INFINITY;
-        let mut best_u = node.u.clone();
-        let mut best_sub: Option<Sub> = None;
-        let mut u = node.u.clone();
-        let mut stale = 0;
-        let mut solved = false;
-        for it in 0..iterations {
-            let sub = search.subproblem(&node, &u);
-            // Subgradient of the relaxed rows, at free tickets.
-            let mut g = vec![0.0f64; n];
-            let mut norm = 0.0;
-            for t in 0..n {
-                if node.fixed[t].is_none() {
-                    let v = sub.taken[t].len() as f64 - 1.0;
-                    let v = if u[t] <= 0.0 && v < 0.0 { 0.0 } else { v };
-                    g[t] = v;
-                    norm += v * v;
-                }
-            }
-            if sub.value > best_value {
-                best_value = sub.value;
-                best_u.clone_from(&u);
-                stale = 0;
-            } else {
-                stale += 1;
-                if stale >= 5 {
-                    mu /= 2.0;
-                    stale = 0;
-                }
-            }
-            if norm == 0.0 {
-                // Every free ticket taken once (or left out at u = 0): feasible and optimal here.
-                search.offer(&node, &sub);
-                solved = true;
-                best_sub = Some(sub);
-                break;
-            }
-            if it % 10 == 0 {
-                search.offer(&node, &sub);
-            }
-            if ceil_bound(best_value) >= search.best_objective || Instant::now() >= deadline {
-                best_sub = Some(sub);
-                break;
-            }
-            let gap = (search.best_objective as f64 - sub.value).max(1.0);
-            let step = mu * gap / norm;
-            for t in 0..n {
-                u[t] = (u[t] + step * g[t]).max(0.0);
-            }
-            best_sub = Some(sub);
-        }
+        let (best_value, best_u, solved) = search.ascend(&node, iterations, mu, deadline);
         let node_bound = best_value.max(node.bound);
         if solved || ceil_bound(node_bound) >= search.best_objective {
             continue;
         }
         // Branch on the knapsack solution at the best multipliers.
-        let sub = search.subproblem(&node, &best_u);
+        // Reduced-cost fixing: arcs that cannot be in a better assignment of this subtree go.
+        let mut delta = vec![0.0; search.arcs.len()];
+        let mut sub = search.subproblem_with(&node, &best_u, Some(&mut delta));
         search.offer(&node, &sub);
-        let _ = best_sub;
+        if search.fix_by_reduced_cost(&mut node, best_value, &delta, &[]) > 0 {
+            search.settle(&mut node);
+            sub = search.subproblem(&node, &best_u);
+            search.offer(&node, &sub);
+        }
         let branch = (0..n)
             .filter(|&t| node.fixed[t].is_none() && sub.taken[t].len() >= 2)
             .max_by_key(|&t| (sub.taken[t].len(), std::cmp::Reverse(t)))
@@ -431,5 +631,57 @@ pub(crate) fn solve(
         assignment: search.best,
         objective: search.best_objective,
         bound,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, RngSeed};
+    use web_time::{Duration, Instant};
+
+    use super::*;
+    use crate::solve::penalty_search::tests::{brute_force, tiny};
+
+    fn config() -> Config {
+        Config {
+            cases: 128,
+            rng_seed: RngSeed::Fixed(0x0b0b_f1c5),
+            failure_persistence: None,
+            ..Config::default()
+        }
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        /// Reduced-cost fixing never removes the optimum: the best assignment over the arcs left
+        /// equals the best over all arcs, for an incumbent that is the empty assignment or a
+        /// brute-forced optimum, and the root bound is at most the optimum.
+        #[test]
+        fn fixing_keeps_the_optimum(model in tiny(), use_empty in any::<bool>()) {
+            let all = vec![true; model.network().arcs()];
+            let optimum = brute_force(&model, &all);
+            let empty = vec![None; model.network().tickets()];
+            // The incumbent: the empty assignment (always feasible) or an optimal one from the
+            // search itself (checked against the brute force).
+            let polish: Polish<'_> = &|x: &[Option<u32>]| {
+                model.evaluate(x).ok().map(|v| (x.to_vec(), v))
+            };
+            let start = if use_empty {
+                empty.clone()
+            } else {
+                let far = Instant::now() + Duration::from_secs(5);
+                let found = solve(&model, &all, &empty, model.evaluate(&empty).unwrap(), far, polish, None);
+                prop_assert_eq!(found.objective, optimum);
+                found.assignment
+            };
+            let start_objective = model.evaluate(&start).unwrap();
+            let deadline = Instant::now() + Duration::from_secs(5);
+            let r = reduce(&model, &all, &start, start_objective, deadline, polish);
+            prop_assert!(r.bound <= optimum);
+            prop_assert_eq!(model.evaluate(&r.assignment), Ok(r.objective));
+            prop_assert_eq!(brute_force(&model, &r.fits), optimum);
+        }
     }
 }

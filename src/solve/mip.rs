@@ -30,9 +30,13 @@
 //!    The multipliers live on a grid of `1/S` cost units so the flow works on exact integers.
 //! 2. **Exact search** (when the model has at most [`MipOptions::exact_max_arcs`] arcs), warm-started
 //!    with step 1's assignment. Models without load costs or limits whose count capacities cannot
-//!    bind (Generalized Assignment models) get a branch and bound on a knapsack Lagrangian bound
-//!    (pure Rust, see the private `bb` module); with [`MipBackend::Highs`] HiGHS runs first on half
-//!    the remaining time. Other models go to the backend as the MIP above, with the remaining time
+//!    bind (Generalized Assignment models) first get a penalty local search from step 1's plan
+//!    (shift and swap moves that may overload engineers at an adaptive price per minute; step 1
+//!    then has a tenth of the time instead of a fifth), then reduced-cost fixing from the knapsack
+//!    Lagrangian bound against the incumbent, then a branch and bound on that bound (pure Rust, see
+//!    the private `bb` and `penalty_search` modules), which also fixes arcs at every node; with
+//!    [`MipBackend::Highs`] HiGHS runs first, over the arcs left, on a third of the remaining time.
+//!    Other models go to the backend as the MIP above, with the remaining time
 //!    and the relative gap (`microlp` or HiGHS). Every stage's plan and proven bound are combined:
 //!    the best plan, the highest bound. The relative gap stops HiGHS and microlp early; the
 //!    knapsack search always aims at a proof.
@@ -179,7 +183,8 @@ pub enum MipStatus {
 pub enum MipMethod {
     /// The model had no usable arc: every ticket unassigned, no backend called.
     Trivial,
-    /// The Lagrangian heuristic (its assignment was not improved by an exact stage, or none ran).
+    /// The Lagrangian heuristic, or the penalty local search after it (its assignment was not
+    /// improved by an exact stage, or none ran).
     Lagrangian,
     /// The exact backend's incumbent.
     Exact(MipBackend),
@@ -588,11 +593,15 @@ pub fn solve(model: &MipModel, options: &MipOptions) -> Result<MipSolution, Erro
     }
 
     let exact = model.net.arcs() <= options.exact_max_arcs;
-    // The heuristic gets the whole budget when it is the answer, a fifth of it otherwise.
-    let lagrangian_deadline = if exact {
-        started + options.time_limit / 5
-    } else {
+    let knapsack_search = super::bb::applicable(model);
+    // The heuristic gets the whole budget when it is the answer, a fifth of it otherwise (a tenth
+    // where the penalty search and the knapsack bound follow: its bound is weak there).
+    let lagrangian_deadline = if !exact {
         deadline
+    } else if knapsack_search {
+        started + options.time_limit / 10
+    } else {
+        started + options.time_limit / 5
     };
     let mut best = lagrangian(model, &reduced, options, lagrangian_deadline);
     if best.status == MipStatus::Optimal || !exact || best.gap() <= options.rel_gap {
@@ -603,19 +612,70 @@ pub fn solve(model: &MipModel, options: &MipOptions) -> Result<MipSolution, Erro
     if remaining.is_zero() {
         return Ok(best);
     }
+    let gap_met = |best: &MipSolution| {
+        best.bound >= best.objective || best.objective - best.bound <= allowed(best, options)
+    };
+    // Where the knapsack bound applies: a better incumbent from the penalty search, then
+    // reduced-cost fixing against it, so that both exact stages see only the arcs that can still
+    // be in a better assignment.
+    let mut exact_reduced = None;
+    let mut multipliers = None;
+    if knapsack_search {
+        let search_deadline = deadline.min(Instant::now() + options.time_limit / 10);
+        if let Some((assignment, objective)) = super::penalty_search::improve(
+            model,
+            &reduced.fits,
+            &best.assignment,
+            best.objective,
+            search_deadline,
+        ) {
+            best.assignment = assignment;
+            best.objective = objective;
+        }
+        let relaxed = Relaxed::new(model);
+        let polish = |x: &[Option<u32>]| {
+            let repaired = repair(model, &reduced, &relaxed, x, true);
+            model.evaluate(&repaired).ok().map(|obj| (repaired, obj))
+        };
+        let r = super::bb::reduce(
+            model,
+            &reduced.fits,
+            &best.assignment,
+            best.objective,
+            deadline.min(Instant::now() + options.time_limit / 10),
+            &polish,
+        );
+        multipliers = Some(r.multipliers);
+        if r.objective < best.objective {
+            best.assignment = r.assignment;
+            best.objective = r.objective;
+            best.method = MipMethod::KnapsackSearch;
+        }
+        best.bound = best.bound.max(r.bound).min(best.objective);
+        if gap_met(&best) {
+            best.status = status(best.objective, best.bound);
+            return Ok(best);
+        }
+        let usable = r.fits.iter().filter(|&&f| f).count();
+        exact_reduced = Some(Reduced {
+            fits: r.fits,
+            usable,
+        });
+    }
+    let exact_reduced = exact_reduced.as_ref().unwrap_or(&reduced);
+    let remaining = deadline.saturating_duration_since(Instant::now());
     let backend = options.backend.effective();
     // microlp's LP-based search stalls on hour-budget models; the knapsack-bound search (`bb`) proves
     // them in pure Rust. HiGHS finds better plans sooner but proves more slowly on some of them, so
-    // with HiGHS the time is shared: HiGHS first, then `bb` from HiGHS's plan, keeping the better
-    // plan and the higher of the two proven bounds.
-    let knapsack_search = super::bb::applicable(model);
+    // with HiGHS the time is shared: HiGHS first (a third of what is left), then `bb` from HiGHS's
+    // plan, keeping the better plan and the higher of the two proven bounds.
     if backend == MipBackend::Highs || !knapsack_search {
         let share = if knapsack_search {
-            remaining / 2
+            remaining / 3
         } else {
             remaining
         };
-        match exact_solve(model, &reduced, &best, backend, share, options.rel_gap) {
+        match exact_solve(model, exact_reduced, &best, backend, share, options.rel_gap) {
             Ok(Some(found)) => {
                 best.bound = best.bound.max(found.bound);
                 if found.objective < best.objective {
@@ -636,9 +696,6 @@ pub fn solve(model: &MipModel, options: &MipOptions) -> Result<MipSolution, Erro
             Err(e) => best.note = Some(e.to_string()),
         }
     }
-    let gap_met = |best: &MipSolution| {
-        best.bound >= best.objective || best.objective - best.bound <= allowed(best, options)
-    };
     if knapsack_search && !gap_met(&best) && Instant::now() < deadline {
         let relaxed = Relaxed::new(model);
         let polish = |x: &[Option<u32>]| {
@@ -647,11 +704,12 @@ pub fn solve(model: &MipModel, options: &MipOptions) -> Result<MipSolution, Erro
         };
         let found = super::bb::solve(
             model,
-            &reduced.fits,
+            &exact_reduced.fits,
             &best.assignment,
             best.objective,
             deadline,
             &polish,
+            multipliers.as_deref(),
         );
         if found.objective < best.objective {
             best.assignment = found.assignment;

@@ -13,6 +13,7 @@ pub mod greedy;
 pub mod lp;
 pub mod mip;
 pub mod network;
+mod penalty_search;
 mod plan;
 pub(crate) mod time;
 
