@@ -4,7 +4,7 @@ use rstar::RTree;
 use rstar::primitives::GeomWithData;
 
 use super::grid::{BandGrid, GridWalk};
-use super::{chord_for_km, distance_km, unit_vector};
+use super::{EARTH_RADIUS_KM, chord_for_km, distance_km, km_for_chord, unit_vector};
 use crate::model::LatLon;
 
 type Entry = GeomWithData<[f64; 3], u32>;
@@ -44,9 +44,32 @@ impl EngineerIndex {
                 GeomWithData::new(unit_vector(p), index)
             })
             .collect();
+        let tree = RTree::bulk_load(entries);
+        // Bands about as high as the radius that holds the 128 engineers nearest to a typical
+        // engineer (the median over a sample of up to 64), so a walk scans few bands.
+        let sample: Vec<f64> = {
+            let step = (positions.len() / 64).max(1);
+            let mut v: Vec<f64> = positions
+                .iter()
+                .step_by(step)
+                .filter_map(|&p| {
+                    tree.nearest_neighbor_iter_with_distance_2(unit_vector(p))
+                        .take(128)
+                        .last()
+                        .map(|(_, c2)| km_for_chord(c2.sqrt()))
+                })
+                .collect();
+            v.sort_unstable_by(f64::total_cmp);
+            v
+        };
+        let band_km = sample
+            .get(sample.len() / 2)
+            .copied()
+            .unwrap_or(f64::INFINITY);
+        let band_deg = (band_km / EARTH_RADIUS_KM).to_degrees();
         EngineerIndex {
-            tree: RTree::bulk_load(entries),
-            grid: BandGrid::new(positions),
+            tree,
+            grid: BandGrid::new(positions, band_deg),
             positions: positions.to_vec(),
         }
     }

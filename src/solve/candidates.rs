@@ -355,6 +355,9 @@ pub(crate) type Allowed<'a> = Option<&'a (dyn Fn(u32) -> bool + Sync)>;
 /// and each engineer's `(skill id, level)` list.
 struct SkillTable {
     ids: BTreeMap<String, u32>,
+    /// `dense[id * n + e]`: the level of engineer `e` in skill `id`, when the fleet has few skill
+    /// names (a byte per engineer and skill; otherwise the lists below are searched).
+    dense: Vec<u8>,
     /// `list[start[e]..start[e + 1]]`: engineer `e`'s skills.
     start: Vec<u32>,
     list: Vec<(u32, u8)>,
@@ -374,13 +377,31 @@ impl SkillTable {
             }
             start.push(list.len() as u32);
         }
-        SkillTable { ids, start, list }
+        let n = engineers.len();
+        let mut dense = Vec::new();
+        if ids.len() * n <= 1 << 24 {
+            dense = vec![0u8; ids.len() * n];
+            for e in 0..n {
+                for &(id, level) in &list[start[e] as usize..start[e + 1] as usize] {
+                    dense[id as usize * n + e] = level;
+                }
+            }
+        }
+        SkillTable {
+            ids,
+            dense,
+            start,
+            list,
+        }
     }
 
     /// Engineer `e`'s level in skill `id` (0 without it), as `engineer.skill(..)` reads it.
     fn level(&self, e: u32, id: Option<u32>) -> u8 {
         let Some(id) = id else { return 0 };
         let e = e as usize;
+        if !self.dense.is_empty() {
+            return self.dense[id as usize * (self.start.len() - 1) + e];
+        }
         self.list[self.start[e] as usize..self.start[e + 1] as usize]
             .iter()
             .find(|s| s.0 == id)
@@ -675,7 +696,7 @@ impl<'a> Screener<'a> {
             None => Source::Walk(self.fleet.index().nearest_iter_filtered(
                 ticket.location,
                 reach,
-                (5 * cap).max(32),
+                (7 * cap).max(32),
                 keep,
             )),
         };
@@ -756,7 +777,7 @@ impl<'a> Screener<'a> {
             let n = walk.excluded_within(examined, rejected.is_some().then_some(&mut listed));
             out.screening.in_reach += n;
             out.screening.count_many(&self.rule_names[rule], n);
-            if let Some(v) = rejected.as_deref_mut() {
+            if let Some(v) = rejected {
                 v.extend(listed.into_iter().map(|n| (n, rule)));
             }
         }
