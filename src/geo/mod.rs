@@ -2,9 +2,11 @@
 //!
 //! This is the only part of the crate that uses `rstar`; none of its types appear in the public API.
 
+mod grid;
 mod index;
 mod travel;
 
+pub(crate) use grid::GridWalk;
 pub use index::{EngineerIndex, Neighbor};
 pub use travel::TravelProfile;
 

@@ -1324,3 +1324,68 @@ fn literal_value(l: &Literal, ty: &Ty, c: &Checked) -> Result<Value, String> {
         }
     })
 }
+
+impl Policy {
+    /// The index of the `require` that reads exactly `engineer.skill(ticket.category) >=
+    /// ticket.min_level`, unguarded, when every `require` before it is an unguarded
+    /// `travel <= X` that every engineer within the reach passes. An engineer within reach without
+    /// the level then fails that rule first, so screening may decide it from the skill alone,
+    /// without running the pair program (see [`Evaluator::skill_gate`]).
+    pub(crate) fn skill_gate(&self) -> Option<usize> {
+        let c = &self.inner.checked;
+        let reach = c.reach_km?;
+        let category = c.schema.field(Subject::Ticket, "category")?;
+        let min_level = c.schema.field(Subject::Ticket, "min_level")?;
+        let is_skill = |e: &TExpr| match &e.kind {
+            TK::Bin(op, a, b) => {
+                let (level, min) = match op {
+                    Op::Ge => (a, b),
+                    Op::Le => (b, a),
+                    _ => return false,
+                };
+                matches!(&level.kind, TK::Skill(k)
+                    if matches!(k.kind, TK::Field(Subject::Ticket, s) if s == category))
+                    && matches!(min.kind, TK::Field(Subject::Ticket, s) if s == min_level)
+            }
+            _ => false,
+        };
+        let passes_within_reach = |e: &TExpr| match &e.kind {
+            TK::Bin(Op::Le, a, b) => matches!(
+                (&a.kind, &b.kind),
+                (TK::Travel, TK::Const(Value::Num(km))) if *km >= reach
+            ),
+            _ => false,
+        };
+        for (i, r) in c.requires.iter().enumerate() {
+            if r.guard.is_some() {
+                return None;
+            }
+            if is_skill(&r.cond) {
+                return Some(i);
+            }
+            if !passes_within_reach(&r.cond) {
+                return None;
+            }
+        }
+        None
+    }
+}
+
+impl Evaluator<'_> {
+    /// For a prepared ticket, what the policy's skill gate ([`Policy::skill_gate`]) compares: the
+    /// category after triage (`None` when it is not a string: every engineer's level is then 0)
+    /// and the minimum level after triage. An engineer passes the gate when
+    /// `f64::from(level) >= minimum`, exactly as the rule compares them.
+    pub(crate) fn skill_gate(&self, t: &PreparedTicket) -> Option<(Option<Arc<str>>, f64)> {
+        let c = self.policy.checked();
+        let view = &t.ctx.view;
+        let category = match view.get(c.schema.field(Subject::Ticket, "category")?)? {
+            Value::Str(s) => Some(s.clone()),
+            _ => None,
+        };
+        let min = view
+            .get(c.schema.field(Subject::Ticket, "min_level")?)?
+            .num();
+        Some((category, min))
+    }
+}

@@ -12,6 +12,8 @@
 //! hard deadlines, before the SLA is due); a pair that cannot is rejected as `time`, and the others
 //! pay their overtime and predicted lateness on top of the policy's cost.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -19,7 +21,7 @@ use super::config::Config;
 use super::time::{self, TimeLimit};
 use crate::error::Error;
 use crate::fleet::Fleet;
-use crate::geo::Neighbor;
+use crate::geo::{GridWalk, Neighbor};
 use crate::model::{Engineer, EngineerId, Priority, Shift, Ticket};
 use crate::rules::{Evaluator, Policy, PreparedTicket, ScreenScratch};
 
@@ -259,6 +261,27 @@ impl Constraint {
 }
 
 impl Screening {
+    /// Counts `n` engineers removed by `rule`.
+    pub(crate) fn count_many(&mut self, rule: &str, n: u32) {
+        if n == 0 {
+            return;
+        }
+        match Constraint::from_rule(rule) {
+            Some(Constraint::Skill) => self.skill += n,
+            Some(Constraint::Shift) => self.shift += n,
+            Some(Constraint::Capacity) => self.capacity += n,
+            Some(Constraint::Time) => self.time += n,
+            _ => {}
+        }
+        match self.rules.iter_mut().find(|r| r.rule == rule) {
+            Some(r) => r.rejected += n,
+            None => self.rules.push(RuleCount {
+                rule: rule.to_string(),
+                rejected: n,
+            }),
+        }
+    }
+
     pub(crate) fn count(&mut self, rule: &str) {
         match Constraint::from_rule(rule) {
             Some(Constraint::Skill) => self.skill += 1,
@@ -328,6 +351,83 @@ pub(crate) type Rejected = (Neighbor, usize);
 /// `time`, limit [`TimeLimit::Route`]), and extra points on the others. Set by the time planner.
 pub(crate) type Allowed<'a> = Option<&'a (dyn Fn(u32) -> bool + Sync)>;
 
+/// The fleet's skills, for the policy's skill gate ([`Policy::skill_gate`]): an id per skill name
+/// and each engineer's `(skill id, level)` list.
+struct SkillTable {
+    ids: BTreeMap<String, u32>,
+    /// `dense[id * n + e]`: the level of engineer `e` in skill `id`, when the fleet has few skill
+    /// names (a byte per engineer and skill; otherwise the lists below are searched).
+    dense: Vec<u8>,
+    /// `list[start[e]..start[e + 1]]`: engineer `e`'s skills.
+    start: Vec<u32>,
+    list: Vec<(u32, u8)>,
+}
+
+impl SkillTable {
+    fn new(engineers: &[Engineer]) -> SkillTable {
+        let mut ids = BTreeMap::new();
+        let mut start = Vec::with_capacity(engineers.len() + 1);
+        let mut list = Vec::new();
+        start.push(0);
+        for e in engineers {
+            for (name, &level) in &e.skills {
+                let next = ids.len() as u32;
+                let id = *ids.entry(name.clone()).or_insert(next);
+                list.push((id, level));
+            }
+            start.push(list.len() as u32);
+        }
+        let n = engineers.len();
+        let mut dense = Vec::new();
+        if ids.len() * n <= 1 << 24 {
+            dense = vec![0u8; ids.len() * n];
+            for e in 0..n {
+                for &(id, level) in &list[start[e] as usize..start[e + 1] as usize] {
+                    dense[id as usize * n + e] = level;
+                }
+            }
+        }
+        SkillTable {
+            ids,
+            dense,
+            start,
+            list,
+        }
+    }
+
+    /// Engineer `e`'s level in skill `id` (0 without it), as `engineer.skill(..)` reads it.
+    fn level(&self, e: u32, id: Option<u32>) -> u8 {
+        let Some(id) = id else { return 0 };
+        let e = e as usize;
+        if !self.dense.is_empty() {
+            return self.dense[id as usize * (self.start.len() - 1) + e];
+        }
+        self.list[self.start[e] as usize..self.start[e + 1] as usize]
+            .iter()
+            .find(|s| s.0 == id)
+            .map_or(0, |s| s.1)
+    }
+}
+
+/// Where a screening takes its engineers from, nearest first.
+enum Source<'w> {
+    /// A subset, sorted, with evaluator lanes.
+    Subset(std::vec::IntoIter<(Neighbor, usize)>),
+    /// The fleet's grid walk (lane = fleet position).
+    Walk(GridWalk<'w>),
+}
+
+impl Iterator for Source<'_> {
+    type Item = (Neighbor, usize);
+
+    fn next(&mut self) -> Option<(Neighbor, usize)> {
+        match self {
+            Source::Subset(v) => v.next(),
+            Source::Walk(w) => w.next().map(|n| (n, n.index as usize)),
+        }
+    }
+}
+
 /// One run's screening state: the policy prepared over the fleet.
 pub(crate) struct Screener<'a> {
     fleet: &'a Fleet,
@@ -344,6 +444,9 @@ pub(crate) struct Screener<'a> {
     pub rule_names: Vec<String>,
     config: &'a Config,
     now: DateTime<Utc>,
+    /// The skill gate's rule and the fleet's skills, for full-fleet screeners of a policy with a
+    /// gate: engineers without the level are counted against the rule without the pair program.
+    gate: Option<(usize, SkillTable)>,
 }
 
 impl<'a> Screener<'a> {
@@ -428,7 +531,12 @@ impl<'a> Screener<'a> {
             .map(|(lane, &e)| (e, lane as u32))
             .collect();
         lanes.sort_unstable();
+        let gate = match (&subset, policy.skill_gate()) {
+            (None, Some(rule)) => Some((rule, SkillTable::new(fleet.engineers()))),
+            _ => None,
+        };
         Screener {
+            gate,
             fleet,
             policy,
             eval,
@@ -555,7 +663,17 @@ impl<'a> Screener<'a> {
         // The engineers to screen, nearest first, with their evaluator lanes: a lazy walk of the
         // R-tree over the whole fleet (only as far as the windows below need), or the subset sorted.
         let reach = self.policy.reach_km().unwrap_or(f64::INFINITY);
-        let mut neighbors: Box<dyn Iterator<Item = (Neighbor, usize)>> = match &self.subset {
+        // The skill gate for this ticket (full-fleet screeners): engineers without the level are
+        // set aside by the walk and counted against the gate's rule afterwards.
+        let gate = self.gate.as_ref().and_then(|(rule, table)| {
+            let (category, min) = self.eval.skill_gate(&prepared)?;
+            let id = category.and_then(|c| table.ids.get(&*c).copied());
+            Some((*rule, table, id, min))
+        });
+        let keep =
+            gate.map(|(_, table, id, min)| move |e: u32| f64::from(table.level(e, id)) >= min);
+        let keep: Option<&dyn Fn(u32) -> bool> = keep.as_ref().map(|f| f as &dyn Fn(u32) -> bool);
+        let mut neighbors = match &self.subset {
             Some(s) => {
                 let mut v: Vec<(Neighbor, usize)> = s
                     .iter()
@@ -573,14 +691,14 @@ impl<'a> Screener<'a> {
                     .filter(|(n, _)| n.distance_km <= reach)
                     .collect();
                 sort_pairs(&mut v);
-                Box::new(v.into_iter())
+                Source::Subset(v.into_iter())
             }
-            None => Box::new(
-                self.fleet
-                    .index()
-                    .nearest_iter(ticket.location, reach)
-                    .map(|n| (n, n.index as usize)),
-            ),
+            None => Source::Walk(self.fleet.index().nearest_iter_filtered(
+                ticket.location,
+                reach,
+                (7 * cap).max(32),
+                keep,
+            )),
         };
         // Screen in windows, nearest first, until `cap` engineers are eligible; engineers
         // tied in distance with the last one kept are examined too, so ties break by id.
@@ -646,6 +764,22 @@ impl<'a> Screener<'a> {
             let (found, seen) = (out.eligible.len(), out.screening.in_reach as usize);
             let need = cap.saturating_sub(found) * (seen + 1) / (found + 1);
             window = (need + need / 4).clamp(16, 2 * window);
+        }
+        // The engineers the gate set aside, within the distance examined: everyone up to the last
+        // eligible engineer kept, or everyone in reach.
+        if let (Source::Walk(walk), Some((rule, ..))) = (&neighbors, gate) {
+            let examined = if boundary.is_finite() {
+                boundary
+            } else {
+                reach
+            };
+            let mut listed = Vec::new();
+            let n = walk.excluded_within(examined, rejected.is_some().then_some(&mut listed));
+            out.screening.in_reach += n;
+            out.screening.count_many(&self.rule_names[rule], n);
+            if let Some(v) = rejected {
+                v.extend(listed.into_iter().map(|n| (n, rule)));
+            }
         }
         if out.eligible.len() > cap {
             out.eligible.truncate(cap);
@@ -784,5 +918,159 @@ pub(crate) fn violation(
             rule: rule.to_string(),
             counterfactual: explained(),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{LatLon, Shift};
+    use crate::solve::Dispatcher;
+    use chrono::{Duration, TimeZone};
+    use proptest::prelude::*;
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2025, 3, 3, 12, 0, 0).unwrap()
+    }
+
+    /// Engineers on a small lattice (ties), with one or two skills, some full, some off shift, some
+    /// whose shift ends too soon for the time model; tickets in the two categories.
+    #[allow(clippy::type_complexity)]
+    fn crowd() -> impl Strategy<Value = (Vec<Engineer>, Vec<Ticket>, usize)> {
+        let eng = (
+            (0..6u8, 0..6u8),
+            (0..6u8, 0..6u8),
+            (0..4i32, 0..2i32),
+            0..4u8,
+        );
+        let tic = (0..6u8, 0..6u8, 0..6u8, any::<bool>());
+        (
+            prop::collection::vec(eng, 0..150),
+            prop::collection::vec(tic, 1..6),
+            1..6usize,
+        )
+            .prop_map(|(es, ts, cap)| {
+                let at = |x: u8, y: u8| {
+                    LatLon::new(42.3 + f64::from(y) / 111.0, -71.1 + f64::from(x) / 82.2)
+                };
+                let engineers = es
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, ((x, y), (net, hvac), (capacity, open), shift))| {
+                        let mut e = Engineer::new(format!("E{i:03}"), at(x, y), capacity)
+                            .with_skill("network", net);
+                        if hvac > 2 {
+                            e = e.with_skill("hvac", hvac);
+                        }
+                        e.open_tickets = open;
+                        e.shift = match shift {
+                            0 => None,
+                            1 => Some(Shift {
+                                start: now() + Duration::hours(1),
+                                end: now() + Duration::hours(9),
+                            }),
+                            2 => Some(Shift {
+                                start: now() - Duration::hours(8),
+                                end: now() + Duration::minutes(5),
+                            }),
+                            _ => Some(Shift {
+                                start: now() - Duration::hours(1),
+                                end: now() + Duration::hours(7),
+                            }),
+                        };
+                        e
+                    })
+                    .collect();
+                let tickets = ts
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, (x, y, level, hvac))| {
+                        let category = if hvac { "hvac" } else { "network" };
+                        Ticket::new(format!("T{i}"), at(x, y), category, now())
+                            .with_min_level(level.min(5))
+                    })
+                    .collect();
+                (engineers, tickets, cap)
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+        /// Screening a ticket over the whole fleet (the grid walk, with the default policy's skill
+        /// gate deciding engineers without the level) agrees with a brute force over every
+        /// engineer: the `cap` nearest eligible ones, and, among every engineer up to the last of
+        /// them (or every one in reach), how many each rule rejected first, and which.
+        #[test]
+        fn screening_matches_a_brute_force((engineers, tickets, cap) in crowd()) {
+            let fleet = Fleet::new(engineers).unwrap();
+            let d = Dispatcher::new(Config::default().max_travel_km(4.0).max_candidates(cap));
+            let screener = Screener::new(&fleet, d.policy(), d.config(), now(), tickets.len()).unwrap();
+            prop_assert!(screener.gate.is_some(), "the default policy has a skill gate");
+            let reach = d.policy().reach_km().unwrap();
+            let limit = &screener.rule_names[screener.rule_names.len() - 2];
+            for t in &tickets {
+                // Every engineer in reach with the rule it fails first (`None`: eligible).
+                let mut all: Vec<(f64, u32, Option<String>)> = fleet
+                    .engineers()
+                    .iter()
+                    .enumerate()
+                    .map(|(i, e)| {
+                        let km = crate::geo::distance_km(t.location, e.location);
+                        let x = d.policy().explain(t, e, now()).unwrap();
+                        let rule = if !x.eligible {
+                            x.rejected_by.clone()
+                        } else if e.remaining_capacity() == 0 {
+                            Some(limit.clone())
+                        } else if time::first_stop(&d.config().time, e, t, km, now()).is_err() {
+                            Some("time".to_string())
+                        } else {
+                            None
+                        };
+                        (km, i as u32, rule)
+                    })
+                    .filter(|x| x.0 <= reach)
+                    .collect();
+                all.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+                let mut eligible: Vec<u32> = Vec::new();
+                let mut bound = reach;
+                for (km, i, rule) in &all {
+                    if rule.is_none() && eligible.len() < cap {
+                        eligible.push(*i);
+                        if eligible.len() == cap {
+                            bound = *km;
+                        }
+                    }
+                }
+                let examined: Vec<_> = all.iter().filter(|x| x.0 <= bound).collect();
+                let mut want_rejected: Vec<(u32, String)> = examined
+                    .iter()
+                    .filter_map(|(_, i, r)| r.clone().map(|r| (*i, r)))
+                    .collect();
+                want_rejected.sort();
+                let mut counts: BTreeMap<String, u32> = BTreeMap::new();
+                for (_, r) in &want_rejected {
+                    *counts.entry(r.clone()).or_default() += 1;
+                }
+
+                let mut rejected = Vec::new();
+                let s = screener
+                    .screen(t, cap, &mut ScreenScratch::default(), None, Some(&mut rejected))
+                    .unwrap();
+                let got: Vec<u32> = s.eligible.iter().map(|n| n.index).collect();
+                prop_assert_eq!(&got, &eligible, "eligible for {}", t.id);
+                prop_assert_eq!(s.screening.in_reach as usize, examined.len(), "in reach for {}", t.id);
+                let got_counts: BTreeMap<String, u32> =
+                    s.screening.rules.iter().map(|r| (r.rule.clone(), r.rejected)).collect();
+                prop_assert_eq!(&got_counts, &counts, "counts for {}", t.id);
+                prop_assert_eq!(s.screening.skill, counts.get("skill").copied().unwrap_or(0));
+                let mut got_rejected: Vec<(u32, String)> = rejected
+                    .iter()
+                    .map(|(n, r)| (n.index, screener.rule_names[*r].clone()))
+                    .collect();
+                got_rejected.sort();
+                prop_assert_eq!(&got_rejected, &want_rejected, "rejected for {}", t.id);
+            }
+        }
     }
 }

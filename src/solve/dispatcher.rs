@@ -691,7 +691,7 @@ impl Dispatcher {
         let reach = self.policy.reach_km().unwrap_or(f64::INFINITY);
         let mut nearest = fleet
             .index()
-            .nearest_iter(ticket.location, reach)
+            .nearest_iter_sized(ticket.location, reach, (4 * cap).max(64))
             .peekable();
         let mut near: Vec<u32> = match &ticket.pinned_engineer {
             Some(p) => fleet.position(p).into_iter().collect(),
