@@ -28,7 +28,6 @@ pub(crate) enum Un {
     Neg,
     Abs,
     Exists,
-    TravelMinutes,
 }
 
 #[derive(Debug, Clone)]
@@ -62,6 +61,10 @@ pub(crate) enum Instr {
     },
     Skill {
         key: u16,
+        out: u16,
+    },
+    /// `travel_time` in minutes, computed once per lane set (like a gathered column).
+    TravelMinutes {
         out: u16,
     },
     OnShift {
@@ -141,7 +144,8 @@ struct Builder {
     scalar_keys: HashMap<String, u16>,
     /// Slots of `engineer.shift_start` and `engineer.shift_end`.
     shift_slots: (usize, usize),
-    /// The register of each gathered column `(0, col)` and skill `(1, scalar)`.
+    /// The register of each gathered column `(0, col)`, skill `(1, scalar)` and of `travel_time`
+    /// `(2, 0)`.
     gathered: HashMap<(u8, u16), u16>,
 }
 
@@ -211,15 +215,16 @@ impl Builder {
         match &e.kind {
             TK::Travel => Src::Lane(TRAVEL),
             TK::TravelTime => {
-                let out = self.reg();
-                out_of(
-                    self,
-                    Instr::Un {
-                        op: Un::TravelMinutes,
-                        a: Src::Lane(TRAVEL),
-                        out,
-                    },
-                );
+                // One register for every `travel_time`: computed again only when the lanes change.
+                let out = match self.gathered.get(&(2, 0)) {
+                    Some(&r) => r,
+                    None => {
+                        let r = self.reg();
+                        self.gathered.insert((2, 0), r);
+                        r
+                    }
+                };
+                out_of(self, Instr::TravelMinutes { out });
                 Src::Lane(out)
             }
             TK::Not(a) | TK::Neg(a) | TK::Abs(a) | TK::Exists(a) if a.ty.strip() != &Ty::Set => {
@@ -675,6 +680,37 @@ enum Fused {
     Not(Src),
     /// `on_shift(t)` with every operand in lanes: `(t, start, end)` registers.
     OnShift(u16, u16, u16),
+    /// `a in ticket_set` (`true`) or `!(a in ticket_set)` (`false`), for sets of at most
+    /// [`FUSED_SET`] members.
+    InSet(Src, u16, bool),
+}
+
+/// The largest ticket set whose membership test is fused with a `Check`.
+const FUSED_SET: usize = 4;
+
+/// A require's check of `x in set` (`want_in`) or `!(x in set)` over the lanes (see
+/// [`check_lanes`]), for a set of at most [`FUSED_SET`] members: one branch-free pass.
+fn check_in_set(firsts: &mut [f64], x: S<'_>, set: &[f64], want_in: bool, rule: f64) -> usize {
+    debug_assert!(set.len() <= FUSED_SET);
+    // Padding with a member repeats a test without changing its outcome.
+    let [y0, y1, y2, y3] = match *set {
+        [] => return check2(firsts, x, S::K(0.0), rule, |_, _| !want_in),
+        [a] => [a; 4],
+        [a, b] => [a, b, b, b],
+        [a, b, c] => [a, b, c, c],
+        [a, b, c, d, ..] => [a, b, c, d],
+    };
+    check2(firsts, x, S::K(0.0), rule, |x, _| {
+        ((x == y0) | (x == y1) | (x == y2) | (x == y3)) == want_in
+    })
+}
+
+/// A lane's first failure as the `u16` it stands for: rule indices and [`NO_FAILURE`] are whole
+/// numbers below 65,536, which adding 2^52 moves into the low bits of the mantissa (this
+/// vectorises, where `as` conversions do not).
+#[inline(always)]
+fn first_bits(f: f64) -> u16 {
+    (f + 4_503_599_627_370_496.0).to_bits() as u16
 }
 
 /// The `on_shift` check (see [`check_lanes`]): a lane passes when its engineer has no shift
@@ -902,9 +938,10 @@ impl Program {
         }
     }
 
-    /// The comparison a require's `Check` can be fused with: the segment's last instruction
-    /// before the check, when it compares into the register the check reads.
-    fn fused(&self, seg: &Segment, pass: Src) -> Option<Fused> {
+    /// The instruction(s) a require's `Check` can be fused with, and how many: the segment's last
+    /// instruction before the check when it compares into the register the check reads (or
+    /// `!`s a set membership that does).
+    fn fused(&self, seg: &Segment, pass: Src) -> Option<(Fused, usize)> {
         let Src::Lane(r) = pass else {
             return None;
         };
@@ -912,18 +949,34 @@ impl Program {
             return None;
         }
         match self.instrs[seg.end - 2] {
-            Instr::Bin { op, a, b, out } if out == r => cmp_of(op).map(|c| Fused::Cmp(c, a, b)),
+            Instr::Bin { op, a, b, out } if out == r => {
+                cmp_of(op).map(|c| (Fused::Cmp(c, a, b), 1))
+            }
+            Instr::InTicketSet { a, set, out } if out == r => Some((Fused::InSet(a, set, true), 1)),
+            Instr::Un {
+                op: Un::Not,
+                a: Src::Lane(na),
+                out,
+            } if out == r
+                && seg.end >= seg.start + 3
+                && matches!(self.instrs[seg.end - 3], Instr::InTicketSet { out: so, .. } if so == na) =>
+            {
+                let Instr::InTicketSet { a, set, .. } = self.instrs[seg.end - 3] else {
+                    return None;
+                };
+                Some((Fused::InSet(a, set, false), 2))
+            }
             Instr::Un {
                 op: Un::Not,
                 a,
                 out,
-            } if out == r => Some(Fused::Not(a)),
+            } if out == r => Some((Fused::Not(a), 1)),
             Instr::OnShift {
                 t: Src::Lane(t),
                 start: Src::Lane(s),
                 end: Src::Lane(e),
                 out,
-            } if out == r => Some(Fused::OnShift(t, s, e)),
+            } if out == r => Some((Fused::OnShift(t, s, e), 1)),
             _ => None,
         }
     }
@@ -962,8 +1015,12 @@ impl Program {
             let Instr::Check { rule, pass } = self.instrs[seg.end - 1] else {
                 continue;
             };
-            let fused = self.fused(seg, pass);
-            let body_end = seg.end - if fused.is_some() { 2 } else { 1 };
+            // A set too large for the fused test runs as instructions.
+            let fused = self.fused(seg, pass).filter(|(f, _)| match *f {
+                Fused::InSet(_, set, _) => t.sets[set as usize].len() <= FUSED_SET,
+                _ => true,
+            });
+            let body_end = seg.end - 1 - fused.map_or(0, |(_, n)| n);
             self.exec(
                 &self.instrs[seg.start..body_end],
                 checked,
@@ -990,7 +1047,10 @@ impl Program {
                 m,
             };
             let firsts = &mut firsts[..m];
-            live = match fused {
+            live = match fused.map(|(f, _)| f) {
+                Some(Fused::InSet(a, set, want_in)) => {
+                    check_in_set(firsts, ops.get(a), &t.sets[set as usize], want_in, rule_f)
+                }
                 Some(Fused::Cmp(cmp, a, b)) => {
                     check_lanes(firsts, ops.get(a), ops.get(b), rule_f, cmp)
                 }
@@ -1090,7 +1150,7 @@ impl Program {
             orig, firsts, acc, ..
         } = &*scratch;
         for ((&o, &f), &c) in orig[..m].iter().zip(&firsts[..m]).zip(&acc[..m]) {
-            ff[o as usize] = f as u16;
+            ff[o as usize] = first_bits(f);
             cost[o as usize] = if f == NO_FAILURE { c } else { f64::NAN };
         }
     }
@@ -1116,11 +1176,11 @@ impl Program {
             // Rule indices and `NO_FAILURE` are whole numbers below 65,536: through `i32`, which
             // converts in vector registers.
             for (d, &f) in ff[o0..o0 + m].iter_mut().zip(firsts.iter()) {
-                *d = f as i32 as u16;
+                *d = first_bits(f);
             }
         } else {
             for (&f, &o) in firsts.iter().zip(orig.iter()) {
-                ff[o as usize] = f as u16;
+                ff[o as usize] = first_bits(f);
             }
         }
         let mut kept = 0;
@@ -1211,13 +1271,11 @@ impl Program {
                 Instr::Un { op, a, out } => {
                     let mut o = std::mem::take(&mut regs[out as usize]);
                     let a = ops!().get(a);
-                    let speed = checked.speed_kmh;
                     match op {
                         Un::Not => lanes1(&mut o[..m], a, |x| b(x != 1.0)),
                         Un::Neg => lanes1(&mut o[..m], a, |x| -x),
                         Un::Abs => lanes1(&mut o[..m], a, f64::abs),
                         Un::Exists => lanes1(&mut o[..m], a, |x| b(!x.is_nan())),
-                        Un::TravelMinutes => lanes1(&mut o[..m], a, |x| travel_minutes(x, speed)),
                     }
                     regs[out as usize] = o;
                 }
@@ -1264,6 +1322,19 @@ impl Program {
                         |c, x, y| if c == 1.0 { x } else { y },
                     );
                     regs[out as usize] = o;
+                }
+                Instr::TravelMinutes { out } => {
+                    if fresh[out as usize] == *epoch {
+                        continue;
+                    }
+                    fresh[out as usize] = *epoch;
+                    alias[out as usize] = Alias::Own;
+                    let speed = checked.speed_kmh;
+                    let (travel, rest) = regs.split_at_mut(1);
+                    let o = &mut rest[out as usize - 1][..m];
+                    for (o, &x) in o.iter_mut().zip(&travel[0][..m]) {
+                        *o = travel_minutes(x, speed);
+                    }
                 }
                 Instr::OnShift {
                     t: tt,

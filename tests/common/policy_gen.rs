@@ -209,7 +209,7 @@ pub fn ticket<R: Rng>(rng: &mut R, i: usize, now: DateTime<Utc>, engineers: &[En
             id: format!("c{}", rng.random_range(0..5)),
             tier: [Tier::Standard, Tier::Gold, Tier::Vip][rng.random_range(0..3)],
             last_engineer: (rng.random_range(0..2) == 0).then(|| pick(rng)),
-            excluded_engineers: (0..rng.random_range(0..3)).map(|_| pick(rng)).collect(),
+            excluded_engineers: (0..rng.random_range(0..7)).map(|_| pick(rng)).collect(),
         });
     }
     t
