@@ -13,7 +13,7 @@ use super::schema::Ty;
 use super::value::Value;
 
 /// Lanes evaluated together (keeps the registers in cache).
-pub(crate) const CHUNK: usize = 512;
+pub(crate) const CHUNK: usize = 1024;
 
 /// An operand: a lane register or a per-ticket scalar.
 #[derive(Debug, Clone, Copy)]
