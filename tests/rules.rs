@@ -388,12 +388,12 @@ proptest! {
 
     #[test]
     fn many_chunks_of_lanes_agree_with_the_interpreter(seed in any::<u64>()) {
-        // More engineers than one chunk of lanes (512), so chunk boundaries, several
+        // More engineers than one chunk of lanes (1,024), so chunk boundaries, several
         // compactions and gathers after them are all exercised.
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let mut g = Gen { rng: &mut rng };
         let source = g.policy(1 + (seed % 4) as usize, 1 + (seed % 5) as usize, 2);
-        agree_with(&source, seed, 513 + (seed % 700) as usize, 2, false)?;
+        agree_with(&source, seed, 1025 + (seed % 700) as usize, 2, false)?;
     }
 }
 
