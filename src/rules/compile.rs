@@ -1173,8 +1173,7 @@ impl Program {
         // Before the first compaction of a chunk the lanes are still in order (a copy).
         let o0 = orig[0] as usize;
         if orig[m - 1] as usize == o0 + m - 1 {
-            // Rule indices and `NO_FAILURE` are whole numbers below 65,536: through `i32`, which
-            // converts in vector registers.
+            // A plain conversion of the lanes in order (see `first_bits`).
             for (d, &f) in ff[o0..o0 + m].iter_mut().zip(firsts.iter()) {
                 *d = first_bits(f);
             }
