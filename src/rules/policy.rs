@@ -1434,7 +1434,7 @@ impl Policy {
         &self,
         ticket: &Ticket,
         now: DateTime<Utc>,
-    ) -> Result<Option<(Option<Arc<str>>, f64)>, Error> {
+    ) -> Result<Option<GateFields>, Error> {
         let c = &self.inner.checked;
         let mut view = interp::ticket_view(c, ticket)?;
         interp::triage(c, &mut view, ticket.location, minutes(now));
@@ -1442,8 +1442,12 @@ impl Policy {
     }
 }
 
-/// The triaged category (`None` when not a string) and minimum level of a ticket view.
-fn gate_fields(c: &Checked, view: &[Value]) -> Option<(Option<Arc<str>>, f64)> {
+/// What the skill gate compares: the triaged category (`None` when not a string) and minimum
+/// level.
+pub(crate) type GateFields = (Option<Arc<str>>, f64);
+
+/// The [`GateFields`] of a ticket view.
+fn gate_fields(c: &Checked, view: &[Value]) -> Option<GateFields> {
     let category = match view.get(c.schema.field(Subject::Ticket, "category")?)? {
         Value::Str(s) => Some(s.clone()),
         _ => None,
