@@ -159,3 +159,38 @@ proptest! {
         }
     }
 }
+
+/// A prepared fleet is shared by threads ranking at once (each takes its own scratch from the
+/// pool) and answers each of them as it answers one caller.
+#[test]
+fn a_prepared_fleet_ranks_from_several_threads_at_once() {
+    fn shared<T: Send + Sync>(_: &T) {}
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    let fleet = Fleet::new(policy_gen::engineers(&mut rng, 300, now())).expect("fleet");
+    let tickets: Vec<_> = (0..40)
+        .map(|i| policy_gen::ticket(&mut rng, i, now(), fleet.engineers()))
+        .collect();
+    let d = Dispatcher::new(Config::default().max_candidates(4));
+    let prepared = d.prepare(&fleet, now()).expect("prepare");
+    shared(&prepared);
+    let alone: Vec<_> = tickets
+        .iter()
+        .map(|t| prepared.candidates(t).expect("ranking"))
+        .collect();
+    assert!(alone.iter().any(|r| !r.eligible.is_empty()));
+    std::thread::scope(|s| {
+        let runs: Vec<_> = (0..3)
+            .map(|_| {
+                s.spawn(|| {
+                    tickets
+                        .iter()
+                        .map(|t| prepared.candidates(t).expect("ranking"))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        for run in runs {
+            assert_eq!(run.join().expect("thread"), alone);
+        }
+    });
+}
