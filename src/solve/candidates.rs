@@ -13,6 +13,7 @@
 //! pay their overtime and predicted lateness on top of the policy's cost.
 
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -520,8 +521,9 @@ pub(crate) struct Screener<'a> {
     /// The skill gate's rule and the fleet's skills, for full-fleet screeners of a policy with a
     /// gate: engineers without the level are counted against the rule without the pair program.
     gate: Option<(usize, SkillTable)>,
-    /// The fleet's ids (full-fleet screeners).
-    ids: Option<IdTable>,
+    /// The fleet's ids, built by the first ranking of a full-fleet screener (a run never needs
+    /// them).
+    ids: OnceLock<Option<IdTable>>,
 }
 
 impl<'a> Screener<'a> {
@@ -623,10 +625,11 @@ impl<'a> Screener<'a> {
             (None, Some(rule)) => Some((rule, SkillTable::new(fleet.engineers()))),
             _ => None,
         };
-        let ids = match subset {
-            None => IdTable::new(fleet.engineers()),
-            Some(_) => None,
-        };
+        let ids = OnceLock::new();
+        if subset.is_some() {
+            // A subset's few ids are read from the engineers.
+            let _ = ids.set(None);
+        }
         Screener {
             gate,
             ids,
@@ -672,7 +675,10 @@ impl<'a> Screener<'a> {
 
     /// The id of fleet engineer `e`.
     fn id_of(&self, e: u32) -> EngineerId {
-        match &self.ids {
+        match self
+            .ids
+            .get_or_init(|| IdTable::new(self.fleet.engineers()))
+        {
             Some(ids) => ids.id(e),
             None => self.fleet.engineers()[e as usize].id.clone(),
         }
