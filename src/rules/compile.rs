@@ -891,6 +891,20 @@ fn b(x: bool) -> f64 {
 }
 
 impl Program {
+    /// The program of score `k` alone (no require): [`Program::run`] on it writes each lane's
+    /// points for that score. Shares the instructions (each segment gathers what it reads) and
+    /// leaves out what only preparation needs.
+    pub(crate) fn score_only(&self, k: usize) -> Program {
+        Program {
+            instrs: self.instrs.clone(),
+            requires: Vec::new(),
+            scores: self.scores.get(k).copied().into_iter().collect(),
+            registers: self.registers,
+            fallbacks: self.fallbacks.clone(),
+            ..Program::default()
+        }
+    }
+
     /// Runs the pair rules over a ticket's candidate engineers `idx` (positions in the columns)
     /// at distances `travel`. Writes each lane's first failing require (`u16::MAX` when all pass)
     /// and, for lanes that pass, its cost in points (`NaN` for rejected lanes: scores run only on

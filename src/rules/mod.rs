@@ -112,6 +112,8 @@ pub use ast::{
     TestEntity, TypeExpr, UnOp, Unit,
 };
 pub use check::LimitMeasure;
+/// A compiled pair program (for the ranking's score-by-score breakdown).
+pub(crate) use compile::Program;
 pub use diag::{Diagnostic, Diagnostics, Severity, Span};
 pub use policy::{
     DEFAULT_POLICY, Evaluator, Explanation, LimitSpec, Policy, PreparedTicket, ProgramStats,

@@ -1000,6 +1000,32 @@ impl<'e> Evaluator<'e> {
         );
     }
 
+    /// [`Evaluator::screen`] with another program compiled from the same policy (such as one of
+    /// [`Policy::score_programs`]): the same columns and ticket scalars, so its lanes read what
+    /// the policy's own program reads.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn run_program(
+        &self,
+        program: &Program,
+        t: &mut PreparedTicket,
+        idx: &[u32],
+        travel: &[f64],
+        first_fail: &mut [u16],
+        cost: &mut [f64],
+        scratch: &mut ScreenScratch,
+    ) {
+        program.run(
+            self.policy.checked(),
+            &self.cols,
+            &mut t.ctx,
+            idx,
+            travel,
+            first_fail,
+            cost,
+            &mut scratch.0,
+        );
+    }
+
     /// The same verdict by the reference interpreter (for tests and audits).
     pub fn interpret(
         &self,
@@ -1371,21 +1397,63 @@ impl Policy {
     }
 }
 
+impl Policy {
+    /// Each score's name and its program alone ([`Program::score_only`]), in policy order: run
+    /// by [`Evaluator::run_program`], they give a pair's points score by score, as
+    /// [`Evaluator::terms`] does by the interpreter.
+    pub(crate) fn score_programs(&self) -> Vec<(&str, Program)> {
+        let program = self.program();
+        self.inner
+            .checked
+            .scores
+            .iter()
+            .enumerate()
+            .map(|(k, s)| (s.name.as_str(), program.score_only(k)))
+            .collect()
+    }
+}
+
 impl Evaluator<'_> {
     /// For a prepared ticket, what the policy's skill gate ([`Policy::skill_gate`]) compares: the
     /// category after triage (`None` when it is not a string: every engineer's level is then 0)
     /// and the minimum level after triage. An engineer passes the gate when
     /// `f64::from(level) >= minimum`, exactly as the rule compares them.
     pub(crate) fn skill_gate(&self, t: &PreparedTicket) -> Option<(Option<Arc<str>>, f64)> {
-        let c = self.policy.checked();
-        let view = &t.ctx.view;
-        let category = match view.get(c.schema.field(Subject::Ticket, "category")?)? {
-            Value::Str(s) => Some(s.clone()),
-            _ => None,
-        };
-        let min = view
-            .get(c.schema.field(Subject::Ticket, "min_level")?)?
-            .num();
-        Some((category, min))
+        gate_fields(self.policy.checked(), &t.ctx.view)
     }
+}
+
+impl Policy {
+    /// [`Evaluator::skill_gate`] without an evaluator: triage is ticket-only, so what the gate
+    /// compares is known before any engineer is prepared (the one-shot ranking uses it to
+    /// prepare only the engineers with the level).
+    ///
+    /// # Errors
+    /// When a declared ticket attribute is missing or has the wrong type.
+    pub(crate) fn skill_gate_of(
+        &self,
+        ticket: &Ticket,
+        now: DateTime<Utc>,
+    ) -> Result<Option<GateFields>, Error> {
+        let c = &self.inner.checked;
+        let mut view = interp::ticket_view(c, ticket)?;
+        interp::triage(c, &mut view, ticket.location, minutes(now));
+        Ok(gate_fields(c, &view))
+    }
+}
+
+/// What the skill gate compares: the triaged category (`None` when not a string) and minimum
+/// level.
+pub(crate) type GateFields = (Option<Arc<str>>, f64);
+
+/// The [`GateFields`] of a ticket view.
+fn gate_fields(c: &Checked, view: &[Value]) -> Option<GateFields> {
+    let category = match view.get(c.schema.field(Subject::Ticket, "category")?)? {
+        Value::Str(s) => Some(s.clone()),
+        _ => None,
+    };
+    let min = view
+        .get(c.schema.field(Subject::Ticket, "min_level")?)?
+        .num();
+    Some((category, min))
 }

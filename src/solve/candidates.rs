@@ -13,6 +13,7 @@
 //! pay their overtime and predicted lateness on top of the policy's cost.
 
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -23,7 +24,7 @@ use crate::error::Error;
 use crate::fleet::Fleet;
 use crate::geo::{GridWalk, Neighbor};
 use crate::model::{Engineer, EngineerId, Priority, Shift, Ticket};
-use crate::rules::{Evaluator, Policy, PreparedTicket, ScreenScratch};
+use crate::rules::{Evaluator, Policy, PreparedTicket, Program, ScreenScratch};
 
 /// Thousandths of a point: the solver's integer cost unit.
 pub(crate) const UNITS_PER_POINT: f64 = 1000.0;
@@ -147,19 +148,44 @@ fn is_zero(v: &f64) -> bool {
     *v == 0.0
 }
 
+/// The [`CostBreakdown`] field a score adds to, by the score's name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Term {
+    Travel,
+    Load,
+    Overqualification,
+    Other,
+}
+
+impl Term {
+    pub(crate) fn of(name: &str) -> Term {
+        match name {
+            "distance" => Term::Travel,
+            "busy" => Term::Load,
+            "overqualified" => Term::Overqualification,
+            _ => Term::Other,
+        }
+    }
+}
+
 impl CostBreakdown {
     pub(crate) fn from_terms(terms: &[(String, f64)]) -> Self {
         let mut c = CostBreakdown::default();
         for (name, points) in terms {
-            match name.as_str() {
-                "distance" => c.travel += points,
-                "busy" => c.load += points,
-                "overqualified" => c.overqualification += points,
-                _ => c.other += points,
-            }
-            c.total += points;
+            c.add(Term::of(name), *points);
         }
         c
+    }
+
+    /// Adds one score's points (scores are added in policy order).
+    pub(crate) fn add(&mut self, term: Term, points: f64) {
+        match term {
+            Term::Travel => self.travel += points,
+            Term::Load => self.load += points,
+            Term::Overqualification => self.overqualification += points,
+            Term::Other => self.other += points,
+        }
+        self.total += points;
     }
 
     /// Adds the first-stop time cost of a pair.
@@ -339,9 +365,22 @@ pub(crate) struct Screened {
     pub eligible: Vec<Neighbor>,
     /// The policy's cost of each, in points (same order).
     pub cost: Vec<f64>,
+    /// The time model's first-stop cost of each, in points, included in `cost` (same order).
+    pub time: Vec<f64>,
     pub screening: Screening,
     /// The ticket's priority after triage.
     pub priority: Priority,
+    /// The ticket as the evaluator prepared it (for the ranking's breakdown).
+    pub ticket: PreparedTicket,
+}
+
+/// What a screening has found so far.
+#[derive(Default)]
+struct Found {
+    in_reach: u32,
+    eligible: Vec<Neighbor>,
+    cost: Vec<f64>,
+    time: Vec<f64>,
 }
 
 /// A rejected engineer: where it is, and the rule (index into [`Screener::rule_names`]).
@@ -409,6 +448,36 @@ impl SkillTable {
     }
 }
 
+/// The fleet's engineer ids in one buffer, for full-fleet screeners: a ranking copies the ids of
+/// the ~150 engineers it lists, and reading them here instead of from each engineer's own
+/// allocation avoids two cache misses per id (most of a prepared ranking's time before).
+struct IdTable {
+    text: String,
+    /// `text[end[e - 1]..end[e]]`: engineer `e`'s id (`end[-1]` is 0).
+    end: Vec<u32>,
+}
+
+impl IdTable {
+    fn new(engineers: &[Engineer]) -> Option<IdTable> {
+        let total: usize = engineers.iter().map(|e| e.id.as_str().len()).sum();
+        // Offsets are `u32`; a fleet whose ids do not fit reads them from the engineers.
+        u32::try_from(total).ok()?;
+        let mut text = String::with_capacity(total);
+        let mut end = Vec::with_capacity(engineers.len());
+        for e in engineers {
+            text.push_str(e.id.as_str());
+            end.push(text.len() as u32);
+        }
+        Some(IdTable { text, end })
+    }
+
+    fn id(&self, e: u32) -> EngineerId {
+        let e = e as usize;
+        let start = if e == 0 { 0 } else { self.end[e - 1] as usize };
+        EngineerId(self.text[start..self.end[e] as usize].to_string())
+    }
+}
+
 /// Where a screening takes its engineers from, nearest first.
 enum Source<'w> {
     /// A subset, sorted, with evaluator lanes.
@@ -442,11 +511,19 @@ pub(crate) struct Screener<'a> {
     room: Vec<u32>,
     /// Requires, then the limit that removes engineers with no room, then `time`.
     pub rule_names: Vec<String>,
+    /// For each rule, the first rule with the same name (counts go there, so a name counts once,
+    /// at its first place in evaluation order).
+    first_of: Vec<usize>,
+    /// Each score's [`CostBreakdown`] field and its program alone, in policy order.
+    scores: Vec<(Term, Program)>,
     config: &'a Config,
     now: DateTime<Utc>,
     /// The skill gate's rule and the fleet's skills, for full-fleet screeners of a policy with a
     /// gate: engineers without the level are counted against the rule without the pair program.
     gate: Option<(usize, SkillTable)>,
+    /// The fleet's ids, built by the first ranking of a full-fleet screener (a run never needs
+    /// them).
+    ids: OnceLock<Option<IdTable>>,
 }
 
 impl<'a> Screener<'a> {
@@ -524,6 +601,19 @@ impl<'a> Screener<'a> {
                 .map_or_else(|| "limit".to_string(), |l| l.name),
         );
         rule_names.push("time".to_string());
+        let first_of = (0..rule_names.len())
+            .map(|i| {
+                rule_names
+                    .iter()
+                    .position(|r| *r == rule_names[i])
+                    .unwrap_or(i)
+            })
+            .collect();
+        let scores = policy
+            .score_programs()
+            .into_iter()
+            .map(|(name, program)| (Term::of(name), program))
+            .collect();
         let mut lanes: Vec<(u32, u32)> = subset
             .iter()
             .flatten()
@@ -535,8 +625,16 @@ impl<'a> Screener<'a> {
             (None, Some(rule)) => Some((rule, SkillTable::new(fleet.engineers()))),
             _ => None,
         };
+        let ids = OnceLock::new();
+        if subset.is_some() {
+            // A subset's few ids are read from the engineers.
+            let _ = ids.set(None);
+        }
         Screener {
             gate,
+            ids,
+            first_of,
+            scores,
             fleet,
             policy,
             eval,
@@ -575,6 +673,17 @@ impl<'a> Screener<'a> {
         self.room[e as usize]
     }
 
+    /// The id of fleet engineer `e`.
+    fn id_of(&self, e: u32) -> EngineerId {
+        match self
+            .ids
+            .get_or_init(|| IdTable::new(self.fleet.engineers()))
+        {
+            Some(ids) => ids.id(e),
+            None => self.fleet.engineers()[e as usize].id.clone(),
+        }
+    }
+
     /// Evaluator lane of fleet engineer `e`.
     fn lane(&self, e: u32) -> Option<u32> {
         match &self.subset {
@@ -603,22 +712,13 @@ impl<'a> Screener<'a> {
     ) -> Result<Screened, Error> {
         let mut prepared = self.eval.ticket(ticket)?;
         let priority = prepared.triage().priority;
-        let mut out = Screened {
-            eligible: Vec::new(),
-            cost: Vec::new(),
-            screening: Screening {
-                // Every rule, in evaluation order; the ones that removed no one are dropped below.
-                rules: self
-                    .rule_names
-                    .iter()
-                    .map(|r| RuleCount {
-                        rule: r.clone(),
-                        rejected: 0,
-                    })
-                    .collect(),
-                ..Screening::default()
-            },
-            priority,
+        // Engineers removed by each rule (at the first rule of that name), in evaluation order.
+        let mut counts = vec![0u32; self.rule_names.len()];
+        let mut out = Found {
+            eligible: Vec::with_capacity(cap.min(4096)),
+            cost: Vec::with_capacity(cap.min(4096)),
+            time: Vec::with_capacity(cap.min(4096)),
+            ..Found::default()
         };
         let limit_rule = self.rule_names.len() - 2;
         let time_rule = self.rule_names.len() - 1;
@@ -635,9 +735,9 @@ impl<'a> Screener<'a> {
                         self.fleet.engineers()[e as usize].location,
                     ),
                 };
-                out.screening.in_reach = 1;
+                out.in_reach = 1;
                 if self.room[lane as usize] == 0 {
-                    out.screening.count(&self.rule_names[limit_rule]);
+                    counts[self.first_of[limit_rule]] += 1;
                     if let Some(r) = rejected.as_deref_mut() {
                         r.push((n, limit_rule));
                     }
@@ -647,9 +747,10 @@ impl<'a> Screener<'a> {
                             let (_, cost) = self.eval.interpret(&prepared, lane, n.distance_km);
                             out.eligible.push(n);
                             out.cost.push(cost + time);
+                            out.time.push(time);
                         }
                         Err(_) => {
-                            out.screening.count(&self.rule_names[time_rule]);
+                            counts[self.first_of[time_rule]] += 1;
                             if let Some(r) = rejected.as_deref_mut() {
                                 r.push((n, time_rule));
                             }
@@ -657,8 +758,7 @@ impl<'a> Screener<'a> {
                     }
                 }
             }
-            out.screening.rules.retain(|r| r.rejected > 0);
-            return Ok(out);
+            return Ok(self.screened(out, &counts, priority, prepared));
         }
         // The engineers to screen, nearest first, with their evaluator lanes: a lazy walk of the
         // R-tree over the whole fleet (only as far as the windows below need), or the subset sorted.
@@ -729,7 +829,7 @@ impl<'a> Screener<'a> {
                 if n.distance_km > boundary {
                     break 'windows;
                 }
-                out.screening.in_reach += 1;
+                out.in_reach += 1;
                 let mut time = 0.0;
                 let rule = if ff[k] != u16::MAX {
                     Some(ff[k] as usize)
@@ -748,12 +848,13 @@ impl<'a> Screener<'a> {
                     None => {
                         out.eligible.push(*n);
                         out.cost.push(cost[k] + time);
+                        out.time.push(time);
                         if out.eligible.len() == cap {
                             boundary = n.distance_km;
                         }
                     }
                     Some(r) => {
-                        out.screening.count(&self.rule_names[r]);
+                        counts[self.first_of[r]] += 1;
                         if let Some(v) = rejected.as_deref_mut() {
                             v.push((*n, r));
                         }
@@ -761,7 +862,7 @@ impl<'a> Screener<'a> {
                 }
             }
             // The next window: what the eligible share so far says the rest needs, a quarter more.
-            let (found, seen) = (out.eligible.len(), out.screening.in_reach as usize);
+            let (found, seen) = (out.eligible.len(), out.in_reach as usize);
             let need = cap.saturating_sub(found) * (seen + 1) / (found + 1);
             window = (need + need / 4).clamp(16, 2 * window);
         }
@@ -775,18 +876,46 @@ impl<'a> Screener<'a> {
             };
             let mut listed = Vec::new();
             let n = walk.excluded_within(examined, rejected.is_some().then_some(&mut listed));
-            out.screening.in_reach += n;
-            out.screening.count_many(&self.rule_names[rule], n);
+            out.in_reach += n;
+            counts[self.first_of[rule]] += n;
             if let Some(v) = rejected {
-                v.extend(listed.into_iter().map(|n| (n, rule)));
+                // The walk's rejections arrive nearest first; merging the sorted set-aside ones
+                // keeps the list sorted for the ranking.
+                sort_neighbors_by_bits(&mut listed);
+                merge_rejected(v, listed, rule);
             }
         }
         if out.eligible.len() > cap {
             out.eligible.truncate(cap);
             out.cost.truncate(cap);
+            out.time.truncate(cap);
         }
-        out.screening.rules.retain(|r| r.rejected > 0);
-        Ok(out)
+        Ok(self.screened(out, &counts, priority, prepared))
+    }
+
+    /// The screening's outcome, with the counts by rule name (rules that removed no one left out).
+    fn screened(
+        &self,
+        found: Found,
+        counts: &[u32],
+        priority: Priority,
+        ticket: PreparedTicket,
+    ) -> Screened {
+        let mut screening = Screening {
+            in_reach: found.in_reach,
+            ..Screening::default()
+        };
+        for (rule, &n) in self.rule_names.iter().zip(counts) {
+            screening.count_many(rule, n);
+        }
+        Screened {
+            eligible: found.eligible,
+            cost: found.cost,
+            time: found.time,
+            screening,
+            priority,
+            ticket,
+        }
     }
 
     /// The cost of fleet engineer `e` for `ticket`: the policy's scores (by rule) and the time
@@ -798,59 +927,95 @@ impl<'a> Screener<'a> {
         km: f64,
     ) -> Result<CostBreakdown, Error> {
         let prepared = self.eval.ticket(ticket)?;
-        Ok(self.breakdown_of(&prepared, ticket, e, km))
-    }
-
-    /// [`Screener::breakdown`] for a ticket already prepared.
-    fn breakdown_of(
-        &self,
-        prepared: &PreparedTicket,
-        ticket: &Ticket,
-        e: u32,
-        km: f64,
-    ) -> CostBreakdown {
         let lane = self.lane(e).unwrap_or(0);
-        let terms = self.eval.terms(prepared, lane, km);
+        let terms = self.eval.terms(&prepared, lane, km);
         let n = Neighbor {
             index: e,
             distance_km: km,
         };
         let time = self.time_cost(ticket, n, None).unwrap_or(0.0);
-        CostBreakdown::from_terms(&terms).with_time(time)
+        Ok(CostBreakdown::from_terms(&terms).with_time(time))
     }
 
     /// The ranking of a screened ticket: eligible engineers with their cost breakdown, cheapest
-    /// first, and the rejected ones with the constraint each fails, nearest first.
+    /// first, and the rejected ones with the constraint each fails, nearest first. The breakdown
+    /// runs each score's compiled program over the eligible engineers (the same points as the
+    /// interpreter's [`Evaluator::terms`], added in the same order).
     pub(crate) fn ranking(
         &self,
         ticket: &Ticket,
-        screened: &Screened,
+        screened: Screened,
         mut rejected: Vec<Rejected>,
+        scratch: &mut ScreenScratch,
     ) -> Result<Ranking, Error> {
         let engineers = self.fleet.engineers();
-        let prepared = self.eval.ticket(ticket)?;
-        let mut eligible: Vec<Candidate> = Vec::with_capacity(screened.eligible.len());
-        for n in &screened.eligible {
-            let engineer = &engineers[n.index as usize];
-            eligible.push(Candidate {
-                engineer: engineer.id.clone(),
-                distance_km: n.distance_km,
-                cost: self.breakdown_of(&prepared, ticket, n.index, n.distance_km),
-            });
+        let Screened {
+            eligible: found,
+            time,
+            ticket: mut prepared,
+            ..
+        } = screened;
+        let mut costs = vec![CostBreakdown::default(); found.len()];
+        if !found.is_empty() {
+            let idx: Vec<u32> = found
+                .iter()
+                .map(|n| self.lane(n.index).unwrap_or(0))
+                .collect();
+            let travel: Vec<f64> = found.iter().map(|n| n.distance_km).collect();
+            let mut ff = vec![0u16; found.len()];
+            let mut points = vec![0.0; found.len()];
+            for (term, program) in &self.scores {
+                self.eval.run_program(
+                    program,
+                    &mut prepared,
+                    &idx,
+                    &travel,
+                    &mut ff,
+                    &mut points,
+                    scratch,
+                );
+                for (c, &p) in costs.iter_mut().zip(&points) {
+                    c.add(*term, p);
+                }
+            }
         }
+        let mut eligible: Vec<Candidate> = found
+            .iter()
+            .zip(costs)
+            .zip(&time)
+            .map(|((n, cost), &time)| Candidate {
+                engineer: self.id_of(n.index),
+                distance_km: n.distance_km,
+                cost: cost.with_time(time),
+            })
+            .collect();
         // Sorted by (cost, distance, id); the candidates arrive sorted by (distance, id) and the sort
         // is stable, so equal costs keep that order.
         eligible.sort_by(|a, b| a.cost.total.total_cmp(&b.cost.total));
-        sort_pairs(&mut rejected);
+        if !rejected.is_sorted_by(|a, b| pair_order(a, b).is_le()) {
+            sort_pairs(&mut rejected);
+        }
+        // The skill rule's level from the gate's table (the engineer's own skill map otherwise).
+        let kinds: Vec<Option<Constraint>> = self
+            .rule_names
+            .iter()
+            .map(|r| Constraint::from_rule(r))
+            .collect();
+        let skill = self
+            .gate
+            .as_ref()
+            .map(|(_, table)| (table, table.ids.get(ticket.category.as_str()).copied()));
         let rejected = rejected
             .into_iter()
             .map(|(n, r)| {
-                let engineer = &engineers[n.index as usize];
-                Rejection {
-                    engineer: engineer.id.clone(),
-                    distance_km: n.distance_km,
-                    violation: violation(
-                        engineer,
+                let violation = match (kinds[r], skill) {
+                    (Some(Constraint::Skill), Some((table, id))) => Violation::Skill {
+                        skill: ticket.category.clone(),
+                        level: table.level(n.index, id),
+                        required: ticket.min_level,
+                    },
+                    _ => violation(
+                        &engineers[n.index as usize],
                         ticket,
                         &self.rule_names[r],
                         n.distance_km,
@@ -858,6 +1023,11 @@ impl<'a> Screener<'a> {
                         self.config,
                         self.now,
                     ),
+                };
+                Rejection {
+                    engineer: self.id_of(n.index),
+                    distance_km: n.distance_km,
+                    violation,
                 }
             })
             .collect();
@@ -867,11 +1037,38 @@ impl<'a> Screener<'a> {
 
 /// Sorts rejected engineers by (distance, engineer position): nearest first, ties by id.
 pub(crate) fn sort_pairs(v: &mut [Rejected]) {
-    v.sort_unstable_by(|a, b| {
-        a.0.distance_km
-            .total_cmp(&b.0.distance_km)
-            .then(a.0.index.cmp(&b.0.index))
-    });
+    v.sort_unstable_by(pair_order);
+}
+
+/// The order of [`sort_pairs`].
+fn pair_order(a: &Rejected, b: &Rejected) -> std::cmp::Ordering {
+    a.0.distance_km
+        .total_cmp(&b.0.distance_km)
+        .then(a.0.index.cmp(&b.0.index))
+}
+
+/// Sorts neighbours by (distance, index). Distances are never negative (haversine), so their bits
+/// order them as `total_cmp` does, with a cheaper key.
+fn sort_neighbors_by_bits(v: &mut [Neighbor]) {
+    v.sort_unstable_by_key(|n| (n.distance_km.to_bits(), n.index));
+}
+
+/// Merges `more` (sorted, all rejected by `rule`) into `v` (sorted), keeping (distance, index)
+/// order.
+pub(crate) fn merge_rejected(v: &mut Vec<Rejected>, more: Vec<Neighbor>, rule: usize) {
+    if more.is_empty() {
+        return;
+    }
+    let mine = std::mem::take(v);
+    v.reserve(mine.len() + more.len());
+    let mut more = more.into_iter().map(|n| (n, rule)).peekable();
+    for r in mine {
+        while let Some(m) = more.next_if(|m| pair_order(m, &r).is_lt()) {
+            v.push(m);
+        }
+        v.push(r);
+    }
+    v.extend(more);
 }
 
 /// The violation record for a rejected engineer: the built-in kinds for the default policy's

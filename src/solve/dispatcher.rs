@@ -1,12 +1,16 @@
 //! The dispatcher: one run from tickets to a plan, and real-time ranking for one ticket.
 
+use std::sync::Mutex;
+
 use web_time::Instant;
 
 use chrono::{DateTime, Utc};
 #[cfg(feature = "parallel")]
 use rayon::prelude::*;
 
-use super::candidates::{Constraint, Ranking, Screener, Screening, UNITS_PER_POINT, units};
+use super::candidates::{
+    Constraint, Ranking, Screener, Screening, UNITS_PER_POINT, merge_rejected, units,
+};
 use super::config::{Config, SolverKind};
 use super::mip::{self, LimitScope, Measure, MipModel, MipOptions, MipSolution, SideLimit, Usage};
 use super::plan::{Assignment, Plan, PlanStats, Reason, StageTimings, Unassigned};
@@ -698,7 +702,31 @@ impl Dispatcher {
             None => Vec::new(),
         };
         let mut want = (4 * cap).max(64);
-        let (screener, screened, rejected) = loop {
+        // The policy's skill gate (as in a prepared fleet): an engineer in reach without the
+        // ticket's level fails the gate's rule first, so it is set aside unprepared and listed
+        // against that rule; `want` counts the engineers prepared.
+        let gate = match (&ticket.pinned_engineer, self.policy.skill_gate()) {
+            (None, Some(rule)) => self
+                .policy
+                .skill_gate_of(ticket, now)?
+                .map(|(category, min)| (rule, category, min)),
+            _ => None,
+        };
+        if gate.is_some() {
+            // Most engineers that pass the gate are eligible (the rest are off shift, full or
+            // short of time), so fewer are prepared at first.
+            want = (2 * cap).max(32);
+        }
+        let engineers = fleet.engineers();
+        let passes = |e: u32| {
+            gate.as_ref().is_none_or(|(_, category, min)| {
+                let e = &engineers[e as usize];
+                f64::from(category.as_deref().map_or(0, |c| e.skill_level(c))) >= *min
+            })
+        };
+        let mut aside: Vec<Neighbor> = Vec::new();
+        let mut scratch = ScreenScratch::default();
+        let (screener, screened, mut rejected, everyone) = loop {
             let mut everyone = ticket.pinned_engineer.is_some();
             if !everyone {
                 let mut last = f64::NAN;
@@ -708,19 +736,35 @@ impl Dispatcher {
                         break;
                     };
                     last = n.distance_km;
-                    near.push(n.index);
+                    if passes(n.index) {
+                        near.push(n.index);
+                    } else {
+                        aside.push(n);
+                    }
                 }
             }
             let screener = Screener::subset(fleet, &self.policy, &self.config, now, near.clone())?;
             let mut rejected = Vec::new();
-            let mut scratch = ScreenScratch::default();
             let screened = screener.screen(ticket, cap, &mut scratch, None, Some(&mut rejected))?;
             if everyone || screened.eligible.len() >= cap {
-                break (screener, screened, rejected);
+                break (screener, screened, rejected, everyone);
             }
             want = want.saturating_mul(2);
         };
-        screener.ranking(ticket, &screened, rejected)
+        if let Some((rule, ..)) = gate {
+            // Set aside up to the distance examined: the last eligible engineer kept, or, with
+            // fewer than `cap` eligible (then every engineer in reach was walked), all of them.
+            let examined = match screened.eligible.get(cap.saturating_sub(1)) {
+                Some(n) if screened.eligible.len() >= cap => n.distance_km,
+                _ => {
+                    debug_assert!(everyone);
+                    reach
+                }
+            };
+            aside.retain(|n| n.distance_km <= examined);
+            merge_rejected(&mut rejected, aside, rule);
+        }
+        screener.ranking(ticket, screened, rejected, &mut scratch)
     }
 
     /// Prepares the policy over the whole fleet at `now` (the engineer-only work, once) for many
@@ -741,6 +785,7 @@ impl Dispatcher {
             fleet,
             cap: self.config.max_candidates,
             screener,
+            scratch: Mutex::new(Vec::new()),
         })
     }
 }
@@ -751,6 +796,9 @@ pub struct Prepared<'a> {
     fleet: &'a Fleet,
     cap: usize,
     screener: Screener<'a>,
+    /// The pair program's lanes, kept between rankings (one per thread ranking at once): a fresh
+    /// one zeroes about 60 KB, a third of a ranking's instructions.
+    scratch: Mutex<Vec<ScreenScratch>>,
 }
 
 impl Prepared<'_> {
@@ -762,15 +810,26 @@ impl Prepared<'_> {
         validate_tickets(std::slice::from_ref(ticket), |id| {
             self.fleet.get(id).is_some()
         })?;
-        let mut rejected = Vec::new();
-        let screened = self.screener.screen(
-            ticket,
-            self.cap,
-            &mut ScreenScratch::default(),
-            None,
-            Some(&mut rejected),
-        )?;
-        self.screener.ranking(ticket, &screened, rejected)
+        // About 120 engineers are listed as rejected per ranking in the generated cities.
+        let mut rejected = Vec::with_capacity(256);
+        // A poisoned lock only means another ranking panicked; the scratch holds no state.
+        let pooled = |s: &Mutex<Vec<ScreenScratch>>| match s.lock() {
+            Ok(mut v) => v.pop(),
+            Err(e) => e.into_inner().pop(),
+        };
+        let mut scratch = pooled(&self.scratch).unwrap_or_default();
+        let ranking = self
+            .screener
+            .screen(ticket, self.cap, &mut scratch, None, Some(&mut rejected))
+            .and_then(|screened| {
+                self.screener
+                    .ranking(ticket, screened, rejected, &mut scratch)
+            });
+        match self.scratch.lock() {
+            Ok(mut v) => v.push(scratch),
+            Err(e) => e.into_inner().push(scratch),
+        }
+        ranking
     }
 }
 
