@@ -253,8 +253,8 @@ impl Search {
     }
 
     fn reset_to(&mut self, at: &[Option<usize>]) {
-        for t in 0..self.n {
-            if self.at[t] != at[t] {
+        for (t, &i) in at.iter().enumerate() {
+            if self.at[t] != i {
                 self.shift(t, None);
             }
         }
