@@ -36,6 +36,9 @@
 //!    Lagrangian bound against the incumbent, then a branch and bound on that bound (pure Rust, see
 //!    the private `bb` and `penalty_search` modules), which also fixes arcs at every node; with
 //!    [`MipBackend::Highs`] HiGHS runs first, over the arcs left, on a third of the remaining time.
+//!    When the fixing keeps more than four fifths of the arcs (the plan is too far from the bound
+//!    for a proof in time), the knapsack search gets half of the time left and a tabu search over
+//!    shift and swap moves (private `tabu_search` module) polishes the best plan in the rest.
 //!    Other models go to the backend as the MIP above, with the remaining time
 //!    and the relative gap (`microlp` or HiGHS). Every stage's plan and proven bound are combined:
 //!    the best plan, the highest bound. The relative gap stops HiGHS and microlp early; the
@@ -184,7 +187,8 @@ pub enum MipMethod {
     /// The model had no usable arc: every ticket unassigned, no backend called.
     Trivial,
     /// The Lagrangian heuristic, or the penalty local search after it (its assignment was not
-    /// improved by an exact stage, or none ran).
+    /// improved by an exact stage, or none ran), or the tabu search that ends a solve whose
+    /// knapsack bound stays far from the plans (it improved the exact stages' plan).
     Lagrangian,
     /// The exact backend's incumbent.
     Exact(MipBackend),
@@ -620,6 +624,10 @@ pub fn solve(model: &MipModel, options: &MipOptions) -> Result<MipSolution, Erro
     // be in a better assignment.
     let mut exact_reduced = None;
     let mut multipliers = None;
+    // Whether the fixing kept more than four fifths of the arcs: the incumbent is then too far
+    // from the bound for the knapsack search to prove it in time, and a tabu search from the best
+    // plan gets the last half of its time.
+    let mut far_from_bound = false;
     if knapsack_search {
         let search_deadline = deadline.min(Instant::now() + options.time_limit / 10);
         if let Some((assignment, objective)) = super::penalty_search::improve(
@@ -657,6 +665,7 @@ pub fn solve(model: &MipModel, options: &MipOptions) -> Result<MipSolution, Erro
             return Ok(best);
         }
         let usable = r.fits.iter().filter(|&&f| f).count();
+        far_from_bound = 5 * usable > 4 * reduced.usable;
         exact_reduced = Some(Reduced {
             fits: r.fits,
             usable,
@@ -702,12 +711,17 @@ pub fn solve(model: &MipModel, options: &MipOptions) -> Result<MipSolution, Erro
             let repaired = repair(model, &reduced, &relaxed, x, true);
             model.evaluate(&repaired).ok().map(|obj| (repaired, obj))
         };
+        let search_deadline = if far_from_bound {
+            Instant::now() + deadline.saturating_duration_since(Instant::now()) / 2
+        } else {
+            deadline
+        };
         let found = super::bb::solve(
             model,
             &exact_reduced.fits,
             &best.assignment,
             best.objective,
-            deadline,
+            search_deadline,
             &polish,
             multipliers.as_deref(),
         );
@@ -717,6 +731,21 @@ pub fn solve(model: &MipModel, options: &MipOptions) -> Result<MipSolution, Erro
             best.method = MipMethod::KnapsackSearch;
         }
         best.bound = best.bound.max(found.bound);
+        // The knapsack search's dives (repaired knapsack solutions) find good plans early but
+        // rarely improve them late; the tabu search polishes the best of them.
+        if far_from_bound && !gap_met(&best) {
+            if let Some((assignment, objective)) = super::tabu_search::improve(
+                model,
+                &exact_reduced.fits,
+                &best.assignment,
+                best.objective,
+                deadline,
+            ) {
+                best.assignment = assignment;
+                best.objective = objective;
+                best.method = MipMethod::Lagrangian;
+            }
+        }
     }
     best.bound = best.bound.min(best.objective);
     best.status = status(best.objective, best.bound);

@@ -15,6 +15,7 @@ pub mod mip;
 pub mod network;
 mod penalty_search;
 mod plan;
+mod tabu_search;
 pub(crate) mod time;
 
 pub use candidates::{
