@@ -23,17 +23,17 @@ const STALL_ROUNDS: usize = 1_000;
 
 /// One arc of a ticket: engineer, cost, minutes.
 #[derive(Debug, Clone, Copy)]
-struct Arc {
-    engineer: usize,
-    cost: i64,
-    minutes: u64,
+pub(crate) struct Arc {
+    pub(crate) engineer: usize,
+    pub(crate) cost: i64,
+    pub(crate) minutes: u64,
 }
 
-/// Small deterministic generator for the kicks (splitmix64).
-struct Rng(u64);
+/// Small deterministic generator for kicks and perturbations (splitmix64).
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -41,8 +41,67 @@ impl Rng {
         z ^ (z >> 31)
     }
 
-    fn below(&mut self, n: usize) -> usize {
+    pub(crate) fn below(&mut self, n: usize) -> usize {
         (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+/// What the local searches (this one and the [tabu search](super::tabu_search)) read of a model.
+pub(crate) struct Arcs {
+    /// Each ticket's arcs that fit, in the network's order.
+    pub(crate) arcs: Vec<Vec<Arc>>,
+    /// Each engineer's minutes (all of its arcs' minutes when it has no budget).
+    pub(crate) budget: Vec<u64>,
+    /// Each ticket's unassignment penalty.
+    pub(crate) penalty: Vec<i64>,
+    /// A typical cost per minute: the starting price of an overloaded minute.
+    pub(crate) base_weight: f64,
+}
+
+impl Arcs {
+    /// The arcs of `model` whose `fits` entry (in the network's arc order) is set; `None` when
+    /// none does.
+    pub(crate) fn of(model: &MipModel, fits: &[bool]) -> Option<Arcs> {
+        let net = model.network();
+        let n = net.tickets();
+        let m = net.engineers();
+        let mut arcs: Vec<Vec<Arc>> = vec![Vec::new(); n];
+        let mut a = 0usize;
+        let mut total_minutes = vec![0u64; m];
+        for (t, list) in arcs.iter_mut().enumerate() {
+            for (e, cost) in net.arcs_of(t) {
+                if fits[a] {
+                    let minutes = model.minutes_of(t, e).unwrap_or(0);
+                    total_minutes[e as usize] += minutes;
+                    list.push(Arc {
+                        engineer: e as usize,
+                        cost,
+                        minutes,
+                    });
+                }
+                a += 1;
+            }
+        }
+        if arcs.iter().all(Vec::is_empty) {
+            return None;
+        }
+        let budget: Vec<u64> = (0..m)
+            .map(|e| model.budget(e).unwrap_or(total_minutes[e]))
+            .collect();
+        let penalty: Vec<i64> = (0..n).map(|t| net.penalty(t)).collect();
+        let (mut cost_sum, mut minute_sum, mut count) = (0f64, 0f64, 0f64);
+        for arc in arcs.iter().flatten() {
+            cost_sum += arc.cost.abs() as f64;
+            minute_sum += arc.minutes as f64;
+            count += 1.0;
+        }
+        let base_weight = (cost_sum / minute_sum.max(1.0)).max(1.0 / count.max(1.0));
+        Some(Arcs {
+            arcs,
+            budget,
+            penalty,
+            base_weight,
+        })
     }
 }
 
@@ -182,38 +241,12 @@ pub(crate) fn improve(
     let net = model.network();
     let n = net.tickets();
     let m = net.engineers();
-    let mut arcs: Vec<Vec<Arc>> = vec![Vec::new(); n];
-    let mut a = 0usize;
-    let mut total_minutes = vec![0u64; m];
-    for (t, list) in arcs.iter_mut().enumerate() {
-        for (e, cost) in net.arcs_of(t) {
-            if fits[a] {
-                let minutes = model.minutes_of(t, e).unwrap_or(0);
-                total_minutes[e as usize] += minutes;
-                list.push(Arc {
-                    engineer: e as usize,
-                    cost,
-                    minutes,
-                });
-            }
-            a += 1;
-        }
-    }
-    if arcs.iter().all(Vec::is_empty) {
-        return None;
-    }
-    let budget: Vec<u64> = (0..m)
-        .map(|e| model.budget(e).unwrap_or(total_minutes[e]))
-        .collect();
-    let penalty: Vec<i64> = (0..n).map(|t| net.penalty(t)).collect();
-    // Initial weight: a typical cost per minute.
-    let (mut cost_sum, mut minute_sum, mut count) = (0f64, 0f64, 0f64);
-    for arc in arcs.iter().flatten() {
-        cost_sum += arc.cost.abs() as f64;
-        minute_sum += arc.minutes as f64;
-        count += 1.0;
-    }
-    let base = (cost_sum / minute_sum.max(1.0)).max(1.0 / count.max(1.0));
+    let Arcs {
+        arcs,
+        budget,
+        penalty,
+        base_weight: base,
+    } = Arcs::of(model, fits)?;
     let mut search = Search {
         arcs,
         penalty,

@@ -23,6 +23,7 @@
 use web_time::Instant;
 
 use super::mip::MipModel;
+use super::penalty_search::{Arc, Arcs, Rng};
 
 /// The largest ticket × engineer table (dense arc lookup and tabu list) the search builds.
 pub(crate) const MAX_TABLE: usize = 1 << 22;
@@ -31,31 +32,6 @@ pub(crate) const MAX_TABLE: usize = 1 << 22;
 pub(crate) const MAX_ITERATIONS: u64 = 2_000_000;
 
 const NO_ARC: u32 = u32::MAX;
-
-/// One arc of a ticket: engineer, cost, minutes.
-#[derive(Debug, Clone, Copy)]
-struct Arc {
-    engineer: usize,
-    cost: i64,
-    minutes: u64,
-}
-
-/// Small deterministic generator (splitmix64).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
 
 /// A move: shift ticket `t` to arc `to` (`None`: unassigned), or swap the engineers of `t` and `u`
 /// (`t` takes arc `j`, `u` takes arc `l`).
@@ -302,40 +278,26 @@ pub(crate) fn improve_for(
     if n == 0 || m == 0 || n.checked_mul(m).is_none_or(|s| s > MAX_TABLE) {
         return None;
     }
-    let mut arcs: Vec<Vec<Arc>> = vec![Vec::new(); n];
+    let Arcs {
+        mut arcs,
+        budget,
+        penalty,
+        base_weight: base,
+    } = Arcs::of(model, fits)?;
+    // One arc per (ticket, engineer): the first, as the dense lookup can name only one.
     let mut lookup = vec![NO_ARC; n * m];
-    let mut total_minutes = vec![0u64; m];
-    let mut a = 0usize;
     for (t, list) in arcs.iter_mut().enumerate() {
-        for (e, cost) in net.arcs_of(t) {
-            if fits[a] && lookup[t * m + e as usize] == NO_ARC {
-                let minutes = model.minutes_of(t, e).unwrap_or(0);
-                total_minutes[e as usize] += minutes;
-                lookup[t * m + e as usize] = list.len() as u32;
-                list.push(Arc {
-                    engineer: e as usize,
-                    cost,
-                    minutes,
-                });
+        let mut kept = 0u32;
+        list.retain(|arc| {
+            let slot = &mut lookup[t * m + arc.engineer];
+            if *slot != NO_ARC {
+                return false;
             }
-            a += 1;
-        }
+            *slot = kept;
+            kept += 1;
+            true
+        });
     }
-    if arcs.iter().all(Vec::is_empty) {
-        return None;
-    }
-    let budget: Vec<u64> = (0..m)
-        .map(|e| model.budget(e).unwrap_or(total_minutes[e]))
-        .collect();
-    let penalty: Vec<i64> = (0..n).map(|t| net.penalty(t)).collect();
-    // Initial price: a typical cost per minute.
-    let (mut cost_sum, mut minute_sum, mut count) = (0f64, 0f64, 0f64);
-    for arc in arcs.iter().flatten() {
-        cost_sum += arc.cost.abs() as f64;
-        minute_sum += arc.minutes as f64;
-        count += 1.0;
-    }
-    let base = (cost_sum / minute_sum.max(1.0)).max(1.0 / count.max(1.0));
     let mut s = Search {
         n,
         m,
