@@ -638,6 +638,8 @@ pub(crate) struct Scratch {
     contig: Option<usize>,
     /// Per register: read it, or read a column in place.
     alias: Vec<Alias>,
+    /// The length of every lane vector above (at most [`CHUNK`]).
+    lanes: usize,
 }
 
 /// The operands an instruction can read: registers, columns read in place, per-ticket scalars.
@@ -921,21 +923,29 @@ impl Program {
         cost: &mut [f64],
         scratch: &mut Scratch,
     ) {
-        if scratch.regs.len() < self.registers {
-            scratch
-                .regs
-                .resize_with(self.registers, || vec![0.0; CHUNK]);
-            scratch.ids.resize(CHUNK, 0);
-            scratch.orig.resize(CHUNK, 0);
-            scratch.acc.resize(CHUNK, 0.0);
-            for v in &mut scratch.tmp {
-                v.resize(CHUNK, 0.0);
-            }
-            scratch.fresh.resize(self.registers, 0);
-            scratch.alias.resize(self.registers, Alias::Own);
-            scratch.firsts.resize(CHUNK, NO_FAILURE);
-        }
         let n = idx.len();
+        // Registers as long as the largest chunk this scratch has run (a ranking's hundred lanes
+        // need not zero a thousand).
+        let need = CHUNK.min(n);
+        if scratch.regs.len() < self.registers || scratch.lanes < need {
+            let lanes = scratch.lanes.max(need);
+            if scratch.regs.len() < self.registers {
+                scratch.regs.resize_with(self.registers, Vec::new);
+                scratch.fresh.resize(self.registers, 0);
+                scratch.alias.resize(self.registers, Alias::Own);
+            }
+            for r in &mut scratch.regs {
+                r.resize(lanes, 0.0);
+            }
+            scratch.ids.resize(lanes, 0);
+            scratch.orig.resize(lanes, 0);
+            scratch.acc.resize(lanes, 0.0);
+            for v in &mut scratch.tmp {
+                v.resize(lanes, 0.0);
+            }
+            scratch.firsts.resize(lanes, NO_FAILURE);
+            scratch.lanes = lanes;
+        }
         first_fail[..n].fill(u16::MAX);
         cost[..n].fill(f64::NAN);
         let mut start = 0;
