@@ -988,16 +988,8 @@ impl<'e> Evaluator<'e> {
         cost: &mut [f64],
         scratch: &mut ScreenScratch,
     ) {
-        self.policy.program().run(
-            self.policy.checked(),
-            &self.cols,
-            &mut t.ctx,
-            idx,
-            travel,
-            first_fail,
-            cost,
-            &mut scratch.0,
-        );
+        let program = self.policy.program();
+        self.run_program(program, t, idx, travel, first_fail, cost, scratch);
     }
 
     /// [`Evaluator::screen`] with another program compiled from the same policy (such as one of
