@@ -38,6 +38,8 @@ struct Inner {
     source: String,
     checked: Checked,
     program: Program,
+    /// Each score's program alone ([`Policy::score_programs`]), made on first use.
+    score_programs: OnceLock<Vec<Program>>,
     warnings: Diagnostics,
     tests_passed: usize,
 }
@@ -231,6 +233,7 @@ impl Policy {
                 source: source.to_string(),
                 checked,
                 program,
+                score_programs: OnceLock::new(),
                 warnings: Diagnostics::new(origin, source, Vec::new()),
                 tests_passed: 0,
             }),
@@ -1390,17 +1393,22 @@ impl Policy {
 }
 
 impl Policy {
-    /// Each score's name and its program alone ([`Program::score_only`]), in policy order: run
-    /// by [`Evaluator::run_program`], they give a pair's points score by score, as
-    /// [`Evaluator::terms`] does by the interpreter.
-    pub(crate) fn score_programs(&self) -> Vec<(&str, Program)> {
-        let program = self.program();
-        self.inner
+    /// Each score's name and its program alone ([`Program::score_only`], made once per policy, on
+    /// first use), in policy order: run by [`Evaluator::run_program`], they give a pair's points
+    /// score by score, as [`Evaluator::terms`] does by the interpreter.
+    pub(crate) fn score_programs(&self) -> Vec<(&str, &Program)> {
+        let inner = &*self.inner;
+        let programs = inner.score_programs.get_or_init(|| {
+            (0..inner.checked.scores.len())
+                .map(|k| inner.program.score_only(k))
+                .collect()
+        });
+        inner
             .checked
             .scores
             .iter()
-            .enumerate()
-            .map(|(k, s)| (s.name.as_str(), program.score_only(k)))
+            .zip(programs)
+            .map(|(s, p)| (s.name.as_str(), p))
             .collect()
     }
 }

@@ -515,7 +515,7 @@ pub(crate) struct Screener<'a> {
     /// at its first place in evaluation order).
     first_of: Vec<usize>,
     /// Each score's [`CostBreakdown`] field and its program alone, in policy order.
-    scores: Vec<(Term, Program)>,
+    scores: Vec<(Term, &'a Program)>,
     config: &'a Config,
     now: DateTime<Utc>,
     /// The skill gate's rule and the fleet's skills, for full-fleet screeners of a policy with a
