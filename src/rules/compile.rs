@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::ast::Subject;
 use super::check::{Checked, ENGINEER, Op, PAIR, TExpr, TK};
@@ -121,6 +122,8 @@ pub(crate) struct Program {
     pub ticket_sets: Vec<TExpr>,
     pub engineer_sets: Vec<TExpr>,
     pub fallbacks: Vec<TExpr>,
+    /// The per-ticket scalars each separable segment reads (see [`Segment::sep`]).
+    pub sep_keys: Vec<Vec<u16>>,
 }
 
 /// The instructions of one rule, `instrs[start..end]`, skipped for a ticket whose ticket-only
@@ -130,6 +133,11 @@ pub(crate) struct Segment {
     pub start: usize,
     pub end: usize,
     pub guard: Option<u16>,
+    /// When the rule reads the ticket only through per-ticket scalars (no travel, no ticket set,
+    /// nothing left to the interpreter): the index in [`Program::sep_keys`] of the scalars it
+    /// reads. Its outcome for every engineer is then a function of those scalars alone, and is
+    /// computed once for the whole fleet per distinct value of them ([`SepCache`]).
+    pub sep: Option<u16>,
 }
 
 /// No require has failed this lane.
@@ -381,7 +389,12 @@ pub(crate) fn compile(checked: &Checked) -> Program {
             pass,
         });
         let end = b.p.instrs.len();
-        b.p.requires.push(Segment { start, end, guard });
+        b.p.requires.push(Segment {
+            start,
+            end,
+            guard,
+            sep: None,
+        });
     }
     for s in &checked.scores {
         let start = b.p.instrs.len();
@@ -403,9 +416,21 @@ pub(crate) fn compile(checked: &Checked) -> Program {
             start,
             end,
             guard: seg_guard,
+            sep: None,
         });
     }
-    b.p
+    let mut p = b.p;
+    let mut segs: Vec<Segment> = p.requires.iter().chain(&p.scores).copied().collect();
+    for seg in &mut segs {
+        if let Some(keys) = p.separable(seg) {
+            p.sep_keys.push(keys);
+            seg.sep = Some((p.sep_keys.len() - 1) as u16);
+        }
+    }
+    let n = p.requires.len();
+    p.scores = segs.split_off(n);
+    p.requires = segs;
+    p
 }
 
 /// Strings as numbers: ids shared by the engineers' columns and the tickets' scalars.
@@ -428,8 +453,13 @@ impl Interner {
     }
 }
 
+/// Tells one set of columns from another (the fleet-wide results of a [`SepCache`] belong to one).
+static COLUMNS_ID: AtomicU64 = AtomicU64::new(1);
+
 /// The engineers of one run, as columns.
 pub(crate) struct Columns<'e> {
+    /// Unique to these columns (see [`SepCache`]).
+    id: u64,
     pub views: Vec<EngView<'e>>,
     cols: Vec<Vec<f64>>,
     sets: Vec<Vec<Vec<f64>>>,
@@ -495,6 +525,7 @@ impl<'e> Columns<'e> {
             skill_cols.push(vec![0.0; views.len()]);
         }
         Columns {
+            id: COLUMNS_ID.fetch_add(1, Ordering::Relaxed),
             views,
             cols,
             sets,
@@ -638,8 +669,90 @@ pub(crate) struct Scratch {
     contig: Option<usize>,
     /// Per register: read it, or read a column in place.
     alias: Vec<Alias>,
+    /// The positions of the lanes a compaction keeps.
+    pos: Vec<u32>,
     /// The length of every lane vector above (at most [`CHUNK`]).
     lanes: usize,
+    /// Separable rules' fleet-wide outcomes, per distinct value of the scalars they read.
+    sep: SepCache,
+    /// The fleet-wide outcomes that apply to the ticket being run.
+    sel: Selected,
+}
+
+/// The fleet-wide outcomes of separable rules ([`Segment::sep`]), per distinct value of the
+/// per-ticket scalars they read, for one set of [`Columns`]. An outcome is computed once the
+/// tickets screened before with its key have brought as many lanes as the fleet has engineers,
+/// so computing it costs at most what evaluating those lanes one by one did (a key seen once,
+/// such as a ticket's own customer, is never computed).
+#[derive(Debug, Default)]
+struct SepCache {
+    /// The [`Columns::id`] the outcomes belong to.
+    owner: u64,
+    /// Entries by the hash of their key.
+    entries: HashMap<u64, Vec<SepEntry>>,
+    /// Bytes held by the computed outcomes (bounded by [`SEP_BYTES`]).
+    bytes: usize,
+    /// The key being looked up.
+    key: Vec<u64>,
+}
+
+/// At most this many bytes of fleet-wide outcomes per scratch.
+const SEP_BYTES: usize = 64 << 20;
+
+/// Key tag of the combined outcome of the separable requires (a score's key starts with its
+/// segment's first instruction instead).
+const REQUIRES_KEY: u64 = u64::MAX;
+
+#[derive(Debug)]
+struct SepEntry {
+    key: Box<[u64]>,
+    /// Lanes screened with this key so far.
+    lanes: usize,
+    /// Per engineer: the first separable require that fails (as a number, [`NO_FAILURE`] when
+    /// none does), or a score's points.
+    col: Option<Arc<[f64]>>,
+}
+
+/// The fleet-wide outcomes that apply to one ticket.
+#[derive(Debug, Default)]
+struct Selected {
+    /// The first failing separable require, per engineer: the separable requires are then not
+    /// run per lane.
+    requires: Option<Arc<[f64]>>,
+    /// Per score: its points per engineer.
+    scores: Vec<Option<Arc<[f64]>>>,
+}
+
+impl SepCache {
+    /// The entry of the key in `self.key`, after counting `lanes` more lanes for it; `due` when
+    /// its outcome should be computed now.
+    fn entry(&mut self, lanes: usize, fleet: usize) -> (&mut SepEntry, bool) {
+        let mut h = 0xcbf2_9ce4_8422_2325u64;
+        for &k in &self.key {
+            h = (h ^ k).wrapping_mul(0x0100_0000_01b3);
+        }
+        let bucket = self.entries.entry(h).or_default();
+        let i = match bucket.iter().position(|e| *e.key == self.key[..]) {
+            Some(i) => i,
+            None => {
+                bucket.push(SepEntry {
+                    key: self.key.clone().into_boxed_slice(),
+                    lanes: 0,
+                    col: None,
+                });
+                bucket.len() - 1
+            }
+        };
+        let e = &mut bucket[i];
+        // Computed once the lanes run before this ticket cost as much as computing it (so a key
+        // seen once never is).
+        let due = e.col.is_none() && e.lanes >= fleet && self.bytes + 8 * fleet <= SEP_BYTES;
+        e.lanes = e.lanes.saturating_add(lanes);
+        if due {
+            self.bytes += 8 * fleet;
+        }
+        (e, due)
+    }
 }
 
 /// The operands an instruction can read: registers, columns read in place, per-ticket scalars.
@@ -722,9 +835,9 @@ fn check_on_shift(firsts: &mut [f64], tv: &[f64], sv: &[f64], ev: &[f64], rule: 
     let mut live = 0usize;
     for (((f, &t), &s), &e) in firsts.iter_mut().zip(tv).zip(sv).zip(ev) {
         let pass = s.is_nan() | ((s <= t) & (t < e));
-        let fail = (*f == NO_FAILURE) & !pass;
+        let fail = (rule < *f) & !pass;
         *f = if fail { rule } else { *f };
-        live += usize::from(*f == NO_FAILURE);
+        live += usize::from(*f > rule);
     }
     live
 }
@@ -778,9 +891,9 @@ fn check2(
     let mut step = |f: &mut f64, x: f64, y: f64| {
         // `&`, not `&&`: both sides are cheap and a short circuit would keep this from
         // vectorising.
-        let fail = (*f == NO_FAILURE) & !pass(x, y);
+        let fail = (rule < *f) & !pass(x, y);
         *f = if fail { rule } else { *f };
-        live += usize::from(*f == NO_FAILURE);
+        live += usize::from(*f > rule);
     };
     match (x, y) {
         (S::L(x), S::L(y)) => {
@@ -903,8 +1016,221 @@ impl Program {
             scores: self.scores.get(k).copied().into_iter().collect(),
             registers: self.registers,
             fallbacks: self.fallbacks.clone(),
+            sep_keys: self.sep_keys.clone(),
             ..Program::default()
         }
+    }
+
+    /// The per-ticket scalars a segment reads, when it reads the ticket through nothing else
+    /// (see [`Segment::sep`]).
+    fn separable(&self, seg: &Segment) -> Option<Vec<u16>> {
+        let mut keys = Vec::new();
+        let mut src = |s: Src| match s {
+            Src::Scalar(k) => {
+                keys.push(k);
+                true
+            }
+            Src::Lane(r) => r != TRAVEL,
+        };
+        for ins in &self.instrs[seg.start..seg.end] {
+            let ok = match *ins {
+                Instr::Gather { .. } => true,
+                Instr::Skill { key, .. } => src(Src::Scalar(key)),
+                Instr::Un { a, .. } | Instr::InEngineerSet { a, .. } => src(a),
+                Instr::Bin { a, b, .. } => src(a) & src(b),
+                Instr::Scale {
+                    v: a, f: b, t: c, ..
+                }
+                | Instr::Select {
+                    c: a, a: b, b: c, ..
+                }
+                | Instr::OnShift {
+                    t: a,
+                    start: b,
+                    end: c,
+                    ..
+                } => src(a) & src(b) & src(c),
+                Instr::Check { pass, .. } => src(pass),
+                Instr::Accumulate { value, guard, .. } => src(value) & guard.is_none_or(&mut src),
+                Instr::TravelMinutes { .. } | Instr::InTicketSet { .. } | Instr::Interp { .. } => {
+                    false
+                }
+            };
+            if !ok {
+                return None;
+            }
+        }
+        keys.sort_unstable();
+        keys.dedup();
+        Some(keys)
+    }
+
+    /// Sizes the scratch for this program and chunks of up to `n` lanes.
+    fn size_scratch(&self, scratch: &mut Scratch, n: usize) {
+        // Registers as long as the largest chunk this scratch has run (a ranking's hundred lanes
+        // need not zero a thousand).
+        let need = CHUNK.min(n);
+        if scratch.regs.len() < self.registers || scratch.lanes < need {
+            let lanes = scratch.lanes.max(need);
+            if scratch.regs.len() < self.registers {
+                scratch.regs.resize_with(self.registers, Vec::new);
+                scratch.fresh.resize(self.registers, 0);
+                scratch.alias.resize(self.registers, Alias::Own);
+            }
+            for r in &mut scratch.regs {
+                r.resize(lanes, 0.0);
+            }
+            scratch.ids.resize(lanes, 0);
+            scratch.orig.resize(lanes, 0);
+            scratch.pos.resize(lanes, 0);
+            scratch.acc.resize(lanes, 0.0);
+            for v in &mut scratch.tmp {
+                v.resize(lanes, 0.0);
+            }
+            scratch.firsts.resize(lanes, NO_FAILURE);
+            scratch.lanes = lanes;
+        }
+    }
+
+    /// Runs `body` over every engineer of the fleet, a chunk at a time, and hands each chunk's
+    /// operands to `each` with the chunk's first engineer.
+    fn over_fleet(
+        &self,
+        body: &[Instr],
+        checked: &Checked,
+        cols: &Columns<'_>,
+        t: &mut TicketCtx,
+        scratch: &mut Scratch,
+        mut each: impl FnMut(Ops<'_>, usize),
+    ) {
+        let n = cols.views.len();
+        self.size_scratch(scratch, n);
+        let mut start = 0;
+        while start < n {
+            let m = CHUNK.min(n - start);
+            for (k, id) in scratch.ids[..m].iter_mut().enumerate() {
+                *id = (start + k) as u32;
+            }
+            scratch.regs[0][..m].fill(0.0);
+            scratch.epoch += 1;
+            scratch.contig = Some(start);
+            self.exec(body, checked, cols, t, scratch, m);
+            each(
+                Ops {
+                    regs: &scratch.regs,
+                    alias: &scratch.alias,
+                    cols: &cols.cols,
+                    skills: &cols.skill_cols,
+                    start,
+                    scalars: &t.scalars,
+                    m,
+                },
+                start,
+            );
+            start += m;
+        }
+    }
+
+    /// Picks (and computes when due) the fleet-wide outcomes of the separable rules for this
+    /// ticket, which brings `lanes` lanes.
+    fn select(
+        &self,
+        checked: &Checked,
+        cols: &Columns<'_>,
+        t: &mut TicketCtx,
+        lanes: usize,
+        scratch: &mut Scratch,
+    ) {
+        let mut cache = std::mem::take(&mut scratch.sep);
+        if cache.owner != cols.id {
+            cache = SepCache {
+                owner: cols.id,
+                ..SepCache::default()
+            };
+        }
+        let fleet = cols.views.len();
+        let active =
+            |seg: &Segment, scalars: &[f64]| seg.guard.is_none_or(|g| scalars[g as usize] == 1.0);
+        let mut sel = std::mem::take(&mut scratch.sel);
+        sel.requires = None;
+        sel.scores.clear();
+        // The separable requires together: their first failure per engineer.
+        cache.key.clear();
+        cache.key.push(REQUIRES_KEY);
+        for seg in &self.requires {
+            if let Some(k) = seg.sep {
+                let on = active(seg, &t.scalars);
+                cache.key.push(u64::from(on));
+                if on {
+                    let scalars = &self.sep_keys[k as usize];
+                    cache
+                        .key
+                        .extend(scalars.iter().map(|&s| t.scalars[s as usize].to_bits()));
+                }
+            }
+        }
+        if cache.key.len() > 1 {
+            let (e, due) = cache.entry(lanes, fleet);
+            if due {
+                let mut col = vec![NO_FAILURE; fleet];
+                let on: Vec<Segment> = (self.requires.iter())
+                    .filter(|s| s.sep.is_some() && active(s, &t.scalars))
+                    .copied()
+                    .collect();
+                for seg in &on {
+                    let Instr::Check { rule, pass } = self.instrs[seg.end - 1] else {
+                        continue;
+                    };
+                    let body = &self.instrs[seg.start..seg.end - 1];
+                    self.over_fleet(body, checked, cols, t, scratch, |ops, start| {
+                        let f = &mut col[start..start + ops.m];
+                        check_lanes(f, ops.get(pass), S::K(1.0), f64::from(rule), Cmp::Eq);
+                    });
+                }
+                e.col = Some(col.into());
+            }
+            sel.requires = e.col.clone();
+        }
+        for seg in &self.scores {
+            let (Some(k), true) = (seg.sep, active(seg, &t.scalars)) else {
+                sel.scores.push(None);
+                continue;
+            };
+            cache.key.clear();
+            cache.key.push(seg.start as u64);
+            let scalars = &self.sep_keys[k as usize];
+            cache
+                .key
+                .extend(scalars.iter().map(|&s| t.scalars[s as usize].to_bits()));
+            let (e, due) = cache.entry(lanes, fleet);
+            if due {
+                let Instr::Accumulate {
+                    factor,
+                    value,
+                    guard,
+                } = self.instrs[seg.end - 1]
+                else {
+                    sel.scores.push(None);
+                    continue;
+                };
+                let mut col = vec![0.0; fleet];
+                let body = &self.instrs[seg.start..seg.end - 1];
+                self.over_fleet(body, checked, cols, t, scratch, |ops, start| {
+                    let out = &mut col[start..start + ops.m];
+                    // The points exactly as the lanes add them (see `run_chunk`).
+                    match guard {
+                        None => lanes1(out, ops.get(value), |x| factor * x),
+                        Some(g) => lanes2(out, ops.get(g), ops.get(value), |g, x| {
+                            if g == 1.0 { factor * x } else { 0.0 }
+                        }),
+                    }
+                });
+                e.col = Some(col.into());
+            }
+            sel.scores.push(e.col.clone());
+        }
+        scratch.sep = cache;
+        scratch.sel = sel;
     }
 
     /// Runs the pair rules over a ticket's candidate engineers `idx` (positions in the columns)
@@ -924,28 +1250,9 @@ impl Program {
         scratch: &mut Scratch,
     ) {
         let n = idx.len();
-        // Registers as long as the largest chunk this scratch has run (a ranking's hundred lanes
-        // need not zero a thousand).
-        let need = CHUNK.min(n);
-        if scratch.regs.len() < self.registers || scratch.lanes < need {
-            let lanes = scratch.lanes.max(need);
-            if scratch.regs.len() < self.registers {
-                scratch.regs.resize_with(self.registers, Vec::new);
-                scratch.fresh.resize(self.registers, 0);
-                scratch.alias.resize(self.registers, Alias::Own);
-            }
-            for r in &mut scratch.regs {
-                r.resize(lanes, 0.0);
-            }
-            scratch.ids.resize(lanes, 0);
-            scratch.orig.resize(lanes, 0);
-            scratch.acc.resize(lanes, 0.0);
-            for v in &mut scratch.tmp {
-                v.resize(lanes, 0.0);
-            }
-            scratch.firsts.resize(lanes, NO_FAILURE);
-            scratch.lanes = lanes;
-        }
+        self.size_scratch(scratch, n);
+        self.select(checked, cols, t, n, scratch);
+        let sel = std::mem::take(&mut scratch.sel);
         first_fail[..n].fill(u16::MAX);
         cost[..n].fill(f64::NAN);
         let mut start = 0;
@@ -957,9 +1264,10 @@ impl Program {
                 *o = (start + k) as u32;
             }
             scratch.epoch += 1;
-            self.run_chunk(checked, cols, t, first_fail, cost, scratch, m);
+            self.run_chunk(checked, cols, t, first_fail, cost, scratch, &sel, m);
             start += m;
         }
+        scratch.sel = sel;
     }
 
     /// The instruction(s) a require's `Check` can be fused with, and how many: the segment's last
@@ -1014,6 +1322,7 @@ impl Program {
         ff: &mut [u16],
         cost: &mut [f64],
         scratch: &mut Scratch,
+        sel: &Selected,
         mut m: usize,
     ) {
         // Requires run over the live lanes, marked in `firsts`; the lanes are compacted when few
@@ -1027,13 +1336,27 @@ impl Program {
             .fold(0u32, |acc, (&i, k)| acc | (i ^ k))
             == 0;
         scratch.contig = contiguous.then_some(scratch.ids[0] as usize);
-        scratch.firsts[..m].fill(NO_FAILURE);
-        let mut live = m;
+        // A lane's first failure only falls: the separable requires' come first, from the fleet
+        // (when computed for this ticket's key), and each other require lowers it where it fails
+        // (`check2`). A lane is still in play while a require still to run could lower it.
+        let firsts = &mut scratch.firsts[..m];
+        match (&sel.requires, scratch.contig) {
+            (None, _) => firsts.fill(NO_FAILURE),
+            (Some(col), Some(a)) => firsts.copy_from_slice(&col[a..a + m]),
+            (Some(col), None) => {
+                for (f, &i) in firsts.iter_mut().zip(&scratch.ids[..m]) {
+                    *f = col[i as usize];
+                }
+            }
+        }
+        let mut in_play = m;
         for seg in &self.requires {
-            if live == 0 {
+            if in_play == 0 {
                 break;
             }
-            if seg.guard.is_some_and(|g| t.scalars[g as usize] != 1.0) {
+            if seg.guard.is_some_and(|g| t.scalars[g as usize] != 1.0)
+                || (seg.sep.is_some() && sel.requires.is_some())
+            {
                 continue;
             }
             let Instr::Check { rule, pass } = self.instrs[seg.end - 1] else {
@@ -1071,7 +1394,7 @@ impl Program {
                 m,
             };
             let firsts = &mut firsts[..m];
-            live = match fused.map(|(f, _)| f) {
+            in_play = match fused.map(|(f, _)| f) {
                 Some(Fused::InSet(a, set, want_in)) => {
                     check_in_set(firsts, ops.get(a), &t.sets[set as usize], want_in, rule_f)
                 }
@@ -1084,19 +1407,39 @@ impl Program {
                 }
                 None => check_lanes(firsts, ops.get(pass), S::K(1.0), rule_f, Cmp::Eq),
             };
-            if live < m && live * 4 < m {
-                m = self.compact(scratch, m, ff);
+            if in_play < m && in_play * 4 < m {
+                m = self.compact(scratch, m, ff, rule_f);
             }
         }
+        let live = (scratch.firsts[..m].iter())
+            .map(|&f| usize::from(f == NO_FAILURE))
+            .sum::<usize>();
         if live < m && live * 8 < m * 5 {
-            m = self.compact(scratch, m, ff);
+            m = self.compact(scratch, m, ff, NO_FAILURE - 1.0);
         }
         if m == 0 {
             return;
         }
         scratch.acc[..m].fill(0.0);
-        for seg in &self.scores {
+        for (k, seg) in self.scores.iter().enumerate() {
             if seg.guard.is_some_and(|g| t.scalars[g as usize] != 1.0) {
+                continue;
+            }
+            if let Some(Some(col)) = sel.scores.get(k) {
+                // The points computed for the whole fleet (see `select`).
+                let acc = &mut scratch.acc[..m];
+                match scratch.contig {
+                    Some(a) => {
+                        for (c, &p) in acc.iter_mut().zip(&col[a..a + m]) {
+                            *c += p;
+                        }
+                    }
+                    None => {
+                        for (c, &i) in acc.iter_mut().zip(&scratch.ids[..m]) {
+                            *c += col[i as usize];
+                        }
+                    }
+                }
                 continue;
             }
             self.exec(
@@ -1179,9 +1522,10 @@ impl Program {
         }
     }
 
-    /// Records the first failures of the lanes (`u16::MAX` for the live ones) and keeps the live
-    /// ones (branch-free, in order); returns how many are kept.
-    fn compact(&self, scratch: &mut Scratch, m: usize, ff: &mut [u16]) -> usize {
+    /// Records the first failures of the lanes (`u16::MAX` for the live ones) and keeps the lanes
+    /// whose first failure is above `keep_above` (branch-free, in order); returns how many are
+    /// kept.
+    fn compact(&self, scratch: &mut Scratch, m: usize, ff: &mut [u16], keep_above: f64) -> usize {
         let Scratch {
             regs,
             ids,
@@ -1190,6 +1534,7 @@ impl Program {
             epoch,
             contig,
             alias,
+            pos,
             ..
         } = scratch;
         let travel = &mut regs[0][..m];
@@ -1206,15 +1551,21 @@ impl Program {
                 ff[o as usize] = first_bits(f);
             }
         }
+        // The positions of the lanes kept (one cheap branch-free pass over every lane), then the
+        // kept lanes moved down (a pass over them only; `pos[k] >= k`, so in place).
+        let pos = &mut pos[..m];
         let mut kept = 0;
-        for i in 0..m {
-            let a = firsts[i] == NO_FAILURE;
-            ids[kept] = ids[i];
-            orig[kept] = orig[i];
-            travel[kept] = travel[i];
-            kept += usize::from(a);
+        for (i, &f) in firsts.iter().enumerate() {
+            pos[kept.min(m - 1)] = i as u32;
+            kept += usize::from(f > keep_above);
         }
-        firsts[..kept].fill(NO_FAILURE);
+        for k in 0..kept {
+            let i = pos[k] as usize;
+            ids[k] = ids[i];
+            orig[k] = orig[i];
+            travel[k] = travel[i];
+            firsts[k] = firsts[i];
+        }
         if kept < m {
             *epoch += 1;
             *contig = None;
