@@ -1000,6 +1000,52 @@ fn lanes3(
     }
 }
 
+/// Adds points computed for the whole fleet to the lanes (engineers `a..a + m` when `contig` is
+/// `Some(a)`, else `ids`), column after column for each lane: the same sums as one pass per
+/// column in that order.
+fn add_points(acc: &mut [f64], contig: Option<usize>, ids: &[u32], cols: &[&[f64]]) {
+    let m = acc.len();
+    match (contig, cols) {
+        (Some(a), [p]) => {
+            for (c, &p) in acc.iter_mut().zip(&p[a..a + m]) {
+                *c += p;
+            }
+        }
+        (Some(a), [p, q]) => {
+            for ((c, &p), &q) in acc.iter_mut().zip(&p[a..a + m]).zip(&q[a..a + m]) {
+                *c = *c + p + q;
+            }
+        }
+        (Some(a), [p, q, r]) => {
+            let lanes = acc.iter_mut().zip(&p[a..a + m]).zip(&q[a..a + m]);
+            for (((c, &p), &q), &r) in lanes.zip(&r[a..a + m]) {
+                *c = *c + p + q + r;
+            }
+        }
+        (None, [p]) => {
+            for (c, &i) in acc.iter_mut().zip(ids) {
+                *c += p[i as usize];
+            }
+        }
+        (None, [p, q]) => {
+            for (c, &i) in acc.iter_mut().zip(ids) {
+                *c = *c + p[i as usize] + q[i as usize];
+            }
+        }
+        (None, [p, q, r]) => {
+            for (c, &i) in acc.iter_mut().zip(ids) {
+                let i = i as usize;
+                *c = *c + p[i] + q[i] + r[i];
+            }
+        }
+        _ => {
+            for col in cols {
+                add_points(acc, contig, ids, &[col]);
+            }
+        }
+    }
+}
+
 #[inline(always)]
 fn b(x: bool) -> f64 {
     if x { 1.0 } else { 0.0 }
@@ -1421,25 +1467,35 @@ impl Program {
             return;
         }
         scratch.acc[..m].fill(0.0);
-        for (k, seg) in self.scores.iter().enumerate() {
-            if seg.guard.is_some_and(|g| t.scalars[g as usize] != 1.0) {
+        let skipped =
+            |seg: &Segment, scalars: &[f64]| seg.guard.is_some_and(|g| scalars[g as usize] != 1.0);
+        let mut k = 0;
+        while k < self.scores.len() {
+            let seg = &self.scores[k];
+            k += 1;
+            if skipped(seg, &t.scalars) {
                 continue;
             }
-            if let Some(Some(col)) = sel.scores.get(k) {
-                // The points computed for the whole fleet (see `select`).
-                let acc = &mut scratch.acc[..m];
-                match scratch.contig {
-                    Some(a) => {
-                        for (c, &p) in acc.iter_mut().zip(&col[a..a + m]) {
-                            *c += p;
-                        }
+            if let Some(Some(col)) = sel.scores.get(k - 1) {
+                // Points computed for the whole fleet (see `select`): this score's and those of
+                // the next scores computed so too (a score the ticket skips does not end the
+                // run), added lane by lane in policy order.
+                let mut run: [&[f64]; 3] = [col, &[], &[]];
+                let mut n = 1;
+                while n < run.len() && k < self.scores.len() {
+                    if skipped(&self.scores[k], &t.scalars) {
+                        k += 1;
+                        continue;
                     }
-                    None => {
-                        for (c, &i) in acc.iter_mut().zip(&scratch.ids[..m]) {
-                            *c += col[i as usize];
-                        }
-                    }
+                    let Some(Some(next)) = sel.scores.get(k) else {
+                        break;
+                    };
+                    run[n] = next;
+                    n += 1;
+                    k += 1;
                 }
+                let ids = &scratch.ids[..m];
+                add_points(&mut scratch.acc[..m], scratch.contig, ids, &run[..n]);
                 continue;
             }
             self.exec(
