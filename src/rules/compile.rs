@@ -2,6 +2,9 @@
 //! ticket-only parts become per-ticket scalars (computed once per ticket), engineer-only parts
 //! become columns (computed once per engineer), and only true pair work is compiled into a flat
 //! program that runs over the columns of a ticket's candidate engineers, a chunk of lanes at a time.
+//! A rule that reads the ticket only through per-ticket scalars is computed for the whole fleet
+//! once per distinct value of those scalars that keeps coming back ([`SepCache`]), and read per
+//! lane.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -721,6 +724,15 @@ struct Selected {
     requires: Option<Arc<[f64]>>,
     /// Per score: its points per engineer.
     scores: Vec<Option<Arc<[f64]>>>,
+}
+
+#[cfg(test)]
+impl Scratch {
+    /// How many fleet-wide outcomes the cache holds.
+    pub(crate) fn computed_columns(&self) -> usize {
+        let entries = self.sep.entries.values().flatten();
+        entries.filter(|e| e.col.is_some()).count()
+    }
 }
 
 impl SepCache {
@@ -1843,5 +1855,80 @@ fn at(s: S<'_>, i: usize) -> f64 {
     match s {
         S::L(x) => x[i],
         S::K(x) => x,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, Utc};
+
+    use crate::geo::distance_km;
+    use crate::model::{Engineer, LatLon, Ticket};
+    use crate::rules::{Policy, ScreenScratch};
+
+    const POLICY: &str = r#"
+policy "p" version 1
+require reach: travel <= 40km
+require skill: engineer.skill(ticket.category) >= ticket.min_level
+require room:  engineer.open_tickets < engineer.capacity
+penalize distance 1 per km: travel
+prefer   idle     3: engineer.open_tickets == 0
+penalize shallow  1: scale engineer.skill(ticket.category) from 5 to 0
+"#;
+
+    fn now() -> DateTime<Utc> {
+        DateTime::from_timestamp(1_772_445_600, 0).expect("time")
+    }
+
+    #[test]
+    fn separable_rules_are_computed_for_the_fleet_once_their_key_comes_back() {
+        let policy = Policy::parse("p.policy", POLICY).expect("valid");
+        let engineers: Vec<Engineer> = (0..60)
+            .map(|i| {
+                let mut e = Engineer::new(
+                    format!("E{i}"),
+                    LatLon::new(
+                        52.0 + f64::from(i % 7) * 0.05,
+                        4.0 + f64::from(i % 5) * 0.05,
+                    ),
+                    3,
+                );
+                e.open_tickets = i % 4;
+                e.skills.insert("hvac".into(), (i % 6) as u8);
+                e
+            })
+            .collect();
+        let eval = policy.evaluator(&engineers, now()).expect("evaluator");
+        let mut scratch = ScreenScratch::default();
+        let idx: Vec<u32> = (0..engineers.len() as u32).collect();
+        // Three tickets with the same category and level (the separable rules' key), a fourth
+        // with another level.
+        for (k, level) in [2, 2, 2, 4].into_iter().enumerate() {
+            let t = Ticket::new(
+                format!("T{k}"),
+                LatLon::new(52.1 + k as f64 * 0.01, 4.1),
+                "hvac",
+                now(),
+            )
+            .with_min_level(level);
+            let mut p = eval.ticket(&t).expect("ticket");
+            let travel: Vec<f64> = (engineers.iter())
+                .map(|e| distance_km(t.location, e.location))
+                .collect();
+            let (mut ff, mut cost) = (vec![0u16; idx.len()], vec![0.0; idx.len()]);
+            eval.screen(&mut p, &idx, &travel, &mut ff, &mut cost, &mut scratch);
+            // The first ticket of a key runs every rule per lane; the second computes the key's
+            // columns (requires, `idle`, `shallow`); the fourth ticket's new level is not
+            // computed yet, but `idle`'s key (none) is shared.
+            let want = [0, 3, 3, 3][k];
+            assert_eq!(scratch.computed_columns(), want, "ticket {k}");
+            for (i, &e) in idx.iter().enumerate() {
+                let (first, points) = eval.interpret(&p, e, travel[i]);
+                assert_eq!((ff[i] != u16::MAX).then_some(ff[i] as usize), first);
+                if first.is_none() {
+                    assert_eq!(cost[i].to_bits(), points.to_bits());
+                }
+            }
+        }
     }
 }

@@ -955,8 +955,21 @@ impl PreparedTicket {
 }
 
 /// Per-thread scratch space for [`Evaluator::screen`].
+///
+/// Besides the lanes, it keeps the fleet-wide outcomes of the rules that read the ticket only
+/// through ticket-only values (computed once such a value has come back often enough, at most
+/// 64 MiB), for the evaluator it last ran with: reuse one scratch for the tickets of an
+/// evaluator.
 #[derive(Debug, Default)]
 pub struct ScreenScratch(Scratch);
+
+#[cfg(test)]
+impl ScreenScratch {
+    /// How many fleet-wide outcomes this scratch has computed.
+    pub(crate) fn computed_columns(&self) -> usize {
+        self.0.computed_columns()
+    }
+}
 
 impl<'e> Evaluator<'e> {
     /// Triages a ticket and computes its ticket-only parts.
