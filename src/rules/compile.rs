@@ -686,7 +686,8 @@ pub(crate) struct Scratch {
 /// per-ticket scalars they read, for one set of [`Columns`]. An outcome is computed once the
 /// tickets screened before with its key have brought as many lanes as the fleet has engineers,
 /// so computing it costs at most what evaluating those lanes one by one did (a key seen once,
-/// such as a ticket's own customer, is never computed).
+/// such as a ticket's own customer, is never computed). Keys are counted only once the scratch
+/// has screened a fleet's worth of lanes.
 #[derive(Debug, Default)]
 struct SepCache {
     /// The [`Columns::id`] the outcomes belong to.
@@ -695,6 +696,10 @@ struct SepCache {
     entries: HashMap<u64, Vec<SepEntry>>,
     /// Bytes held by the computed outcomes (bounded by [`SEP_BYTES`]).
     bytes: usize,
+    /// Lanes screened with these columns before keys were counted: none is until a fleet's worth
+    /// has been (no key can be due before), so a scratch that screens a few lanes and is dropped,
+    /// as one ranking's, pays nothing for the cache.
+    seen: usize,
     /// The key being looked up.
     key: Vec<u64>,
 }
@@ -1207,6 +1212,13 @@ impl Program {
             };
         }
         let fleet = cols.views.len();
+        if cache.seen < fleet {
+            cache.seen += lanes;
+            scratch.sel.requires = None;
+            scratch.sel.scores.clear();
+            scratch.sep = cache;
+            return;
+        }
         let active =
             |seg: &Segment, scalars: &[f64]| seg.guard.is_none_or(|g| scalars[g as usize] == 1.0);
         let mut sel = std::mem::take(&mut scratch.sel);
@@ -1917,10 +1929,11 @@ penalize shallow  1: scale engineer.skill(ticket.category) from 5 to 0
                 .collect();
             let (mut ff, mut cost) = (vec![0u16; idx.len()], vec![0.0; idx.len()]);
             eval.screen(&mut p, &idx, &travel, &mut ff, &mut cost, &mut scratch);
-            // The first ticket of a key runs every rule per lane; the second computes the key's
-            // columns (requires, `idle`, `shallow`); the fourth ticket's new level is not
-            // computed yet, but `idle`'s key (none) is shared.
-            let want = [0, 3, 3, 3][k];
+            // Keys are counted from the second ticket on (the first brings a fleet's worth of
+            // lanes), so the third computes the key's columns (requires, `idle`, `shallow`); the
+            // fourth ticket's new level is not computed yet, but `idle`'s and `shallow`'s keys
+            // are shared.
+            let want = [0, 0, 3, 3][k];
             assert_eq!(scratch.computed_columns(), want, "ticket {k}");
             for (i, &e) in idx.iter().enumerate() {
                 let (first, points) = eval.interpret(&p, e, travel[i]);
