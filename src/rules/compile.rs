@@ -707,6 +707,11 @@ struct SepCache {
 /// At most this many bytes of fleet-wide outcomes per scratch.
 const SEP_BYTES: usize = 64 << 20;
 
+/// Keys counted at most per scratch: beyond, the counts of the keys not computed are dropped (keys
+/// seen once, such as a numeric ticket field's values, would otherwise pile up), and everything
+/// when the computed ones alone are half as many.
+const SEP_KEYS: usize = 1 << 16;
+
 /// Key tag of the combined outcome of the separable requires (a score's key starts with its
 /// segment's first instruction instead).
 const REQUIRES_KEY: u64 = u64::MAX;
@@ -747,6 +752,16 @@ impl SepCache {
         let mut h = 0xcbf2_9ce4_8422_2325u64;
         for &k in &self.key {
             h = (h ^ k).wrapping_mul(0x0100_0000_01b3);
+        }
+        if self.entries.len() >= SEP_KEYS && !self.entries.contains_key(&h) {
+            self.entries.retain(|_, b| {
+                b.retain(|e| e.col.is_some());
+                !b.is_empty()
+            });
+            if self.entries.len() >= SEP_KEYS / 2 {
+                self.entries.clear();
+                self.bytes = 0;
+            }
         }
         let bucket = self.entries.entry(h).or_default();
         let i = match bucket.iter().position(|e| *e.key == self.key[..]) {
