@@ -1032,6 +1032,13 @@ fn lanes3(
     }
 }
 
+/// A guarded score's points on a lane: `factor × x` where the guard `g` holds, else 0. The lanes
+/// and the fleet-wide columns compute them here alike, so their sums agree bit for bit.
+#[inline(always)]
+fn points(factor: f64, g: f64, x: f64) -> f64 {
+    if g == 1.0 { factor * x } else { 0.0 }
+}
+
 /// Adds points computed for the whole fleet to the lanes (engineers `a..a + m` when `contig` is
 /// `Some(a)`, else `ids`), column after column for each lane: the same sums as one pass per
 /// column in that order.
@@ -1305,9 +1312,9 @@ impl Program {
                     // The points exactly as the lanes add them (see `run_chunk`).
                     match guard {
                         None => lanes1(out, ops.get(value), |x| factor * x),
-                        Some(g) => lanes2(out, ops.get(g), ops.get(value), |g, x| {
-                            if g == 1.0 { factor * x } else { 0.0 }
-                        }),
+                        Some(g) => {
+                            lanes2(out, ops.get(g), ops.get(value), |g, x| points(factor, g, x))
+                        }
                     }
                 });
                 e.col = Some(col.into());
@@ -1571,9 +1578,7 @@ impl Program {
             };
             let v = ops.get(value);
             let cc = &mut acc[..m];
-            let add = |c: &mut f64, g: f64, x: f64| {
-                *c += if g == 1.0 { factor * x } else { 0.0 };
-            };
+            let add = |c: &mut f64, g: f64, x: f64| *c += points(factor, g, x);
             match (guard.map(|g| ops.get(g)), v) {
                 (None, S::L(x)) => {
                     for (c, &x) in cc.iter_mut().zip(x) {
