@@ -852,6 +852,27 @@ fn check_in_set(firsts: &mut [f64], x: S<'_>, set: &[f64], want_in: bool, rule: 
     })
 }
 
+/// For each byte of eight lanes' kept bits: the offsets of the kept lanes (then zeros) and how
+/// many they are.
+static KEPT_OFFSETS: [([u8; 8], u8); 256] = {
+    let mut t = [([0u8; 8], 0u8); 256];
+    let mut bits = 0;
+    while bits < 256 {
+        let mut n = 0;
+        let mut j = 0;
+        while j < 8 {
+            if bits & (1 << j) != 0 {
+                t[bits].0[n] = j as u8;
+                n += 1;
+            }
+            j += 1;
+        }
+        t[bits].1 = n as u8;
+        bits += 1;
+    }
+    t
+};
+
 /// A lane's first failure as the `u16` it stands for: rule indices and [`NO_FAILURE`] are whole
 /// numbers below 65,536, which adding 2^52 moves into the low bits of the mantissa (this
 /// vectorises, where `as` conversions do not).
@@ -1655,7 +1676,24 @@ impl Program {
         // kept lanes moved down (a pass over them only; `pos[k] >= k`, so in place).
         let pos = &mut pos[..m];
         let mut kept = 0;
-        for (i, &f) in firsts.iter().enumerate() {
+        // Eight lanes at a time: their kept bits index a table of the kept lanes' offsets, written
+        // whole (the offsets past the kept ones are overwritten by the next block).
+        let blocks = firsts.chunks_exact(8);
+        let tail = blocks.remainder();
+        for (b, block) in blocks.enumerate() {
+            let mut bits = 0usize;
+            for (j, &f) in block.iter().enumerate() {
+                bits |= usize::from(f > keep_above) << j;
+            }
+            let (offsets, n) = &KEPT_OFFSETS[bits];
+            let base = (8 * b) as u32;
+            // `kept <= 8 * b`, so the eight slots lie within the lanes.
+            for (p, &o) in pos[kept..kept + 8].iter_mut().zip(offsets) {
+                *p = base + u32::from(o);
+            }
+            kept += usize::from(*n);
+        }
+        for (i, &f) in (m - tail.len()..).zip(tail) {
             pos[kept.min(m - 1)] = i as u32;
             kept += usize::from(f > keep_above);
         }
