@@ -26,6 +26,26 @@ struct Entry {
     index: u32,
 }
 
+/// Which engineers a filtered walk releases ([`BandGrid::walk_filtered`]).
+#[derive(Clone, Copy)]
+pub(crate) enum Keep<'a> {
+    /// The engineers whose level (by position; 0 past the end of the slice) is at least the
+    /// minimum. Read inline, as every engineer a walk meets is tested.
+    Levels(&'a [u8], f64),
+    /// The engineers the function accepts.
+    Fn(&'a dyn Fn(u32) -> bool),
+}
+
+impl Keep<'_> {
+    #[inline]
+    fn keeps(&self, e: u32) -> bool {
+        match *self {
+            Keep::Levels(levels, min) => f64::from(levels.get(e as usize).map_or(0, |&l| l)) >= min,
+            Keep::Fn(f) => f(e),
+        }
+    }
+}
+
 /// The band grid (see the module docs).
 #[derive(Debug, Clone)]
 pub(crate) struct BandGrid {
@@ -107,7 +127,7 @@ impl BandGrid {
         center: LatLon,
         max_km: f64,
         hint: usize,
-        keep: Option<&'a dyn Fn(u32) -> bool>,
+        keep: Option<Keep<'a>>,
     ) -> GridWalk<'a> {
         let lat_rad = center.lat.to_radians();
         let mut walk = GridWalk {
@@ -145,7 +165,7 @@ fn band_of(lat: f64, band_deg: f64, bands: usize) -> usize {
 /// The lazy walk of [`BandGrid::walk`].
 pub(crate) struct GridWalk<'a> {
     /// Which engineers to release (all when `None`).
-    keep: Option<&'a dyn Fn(u32) -> bool>,
+    keep: Option<Keep<'a>>,
     /// The engineers set aside, with their squared chord, their entry and, when the ring test
     /// needed it, their distance (NaN otherwise).
     excluded: Vec<(f64, u32, f64)>,
@@ -322,7 +342,7 @@ impl GridWalk<'_> {
                         continue;
                     }
                     if let Some(keep) = self.keep {
-                        if !keep(e.index) {
+                        if !keep.keeps(e.index) {
                             let pos = (from + k) as u32;
                             if c2 > inner && c2 < outer {
                                 self.scanned += 1;
@@ -468,10 +488,19 @@ mod tests {
             band in prop_oneof![Just(0.01f64), 0.01f64..10.0],
             modulus in 1u32..5,
             stop in 0usize..60,
+            // With `Some(cut)`, the filter is a level column `cut` entries short of the engineers
+            // (those past its end have level 0).
+            levels in proptest::option::of(0usize..4),
         ) {
             let grid = BandGrid::new(&pts, band);
             let centre = LatLon::new(centre.0, centre.1);
-            let keep = |i: u32| i % modulus == 0;
+            let len = pts.len().saturating_sub(levels.unwrap_or(0));
+            let keep = |i: u32| i % modulus == 0 && (levels.is_none() || (i as usize) < len);
+            let column: Vec<u8> = (0..len as u32).map(|i| if i % modulus == 0 { 3 } else { 2 }).collect();
+            let filter = match levels {
+                Some(_) => Keep::Levels(&column, 2.5),
+                None => Keep::Fn(&keep),
+            };
             let sorted = |mut v: Vec<Neighbor>| {
                 v.sort_by(|a, b| a.distance_km.total_cmp(&b.distance_km).then(a.index.cmp(&b.index)));
                 v
@@ -485,7 +514,7 @@ mod tests {
             );
             let kept: Vec<Neighbor> = all.iter().copied().filter(|n| keep(n.index)).collect();
             // Walk until the first engineer beyond the `stop`-th (or to the end), as screening does.
-            let mut walk = grid.walk_filtered(centre, max_km, hint, Some(&keep));
+            let mut walk = grid.walk_filtered(centre, max_km, hint, Some(filter));
             let bound = kept.get(stop).map_or(max_km, |n| n.distance_km);
             let mut got = Vec::new();
             for n in walk.by_ref() {

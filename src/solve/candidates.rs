@@ -19,10 +19,10 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::config::Config;
-use super::time::{self, TimeLimit};
+use super::time::{self, StopTimes, TimeLimit};
 use crate::error::Error;
 use crate::fleet::Fleet;
-use crate::geo::{GridWalk, Neighbor};
+use crate::geo::{GridWalk, Keep, Neighbor};
 use crate::model::{Engineer, EngineerId, Priority, Shift, Ticket};
 use crate::rules::{Evaluator, Policy, PreparedTicket, Program, ScreenScratch};
 
@@ -434,6 +434,18 @@ impl SkillTable {
         }
     }
 
+    /// Every engineer's level in skill `id` (0 without it), by position, when the table is dense
+    /// (`None` for an unknown skill: every level is 0).
+    fn levels(&self, id: Option<u32>) -> Option<&[u8]> {
+        if self.dense.is_empty() {
+            return None;
+        }
+        let n = self.start.len() - 1;
+        Some(id.map_or(&[][..], |id| {
+            &self.dense[id as usize * n..(id as usize + 1) * n]
+        }))
+    }
+
     /// Engineer `e`'s level in skill `id` (0 without it), as `engineer.skill(..)` reads it.
     fn level(&self, e: u32, id: Option<u32>) -> u8 {
         let Some(id) = id else { return 0 };
@@ -524,6 +536,9 @@ pub(crate) struct Screener<'a> {
     /// The fleet's ids, built by the first ranking of a full-fleet screener (a run never needs
     /// them).
     ids: OnceLock<Option<IdTable>>,
+    /// Each engineer's shift in minutes since `now`, for full-fleet screeners (a subset's few
+    /// engineers are read as they come).
+    shifts: Option<Vec<Option<(f64, f64)>>>,
 }
 
 impl<'a> Screener<'a> {
@@ -630,9 +645,17 @@ impl<'a> Screener<'a> {
             // A subset's few ids are read from the engineers.
             let _ = ids.set(None);
         }
+        let shifts = subset.is_none().then(|| {
+            fleet
+                .engineers()
+                .iter()
+                .map(|e| time::shift_minutes(e, now))
+                .collect()
+        });
         Screener {
             gate,
             ids,
+            shifts,
             first_of,
             scores,
             fleet,
@@ -652,11 +675,15 @@ impl<'a> Screener<'a> {
     fn time_cost(
         &self,
         ticket: &Ticket,
+        times: &StopTimes,
         n: Neighbor,
         allowed: Allowed<'_>,
     ) -> Result<f64, TimeLimit> {
-        let engineer = &self.fleet.engineers()[n.index as usize];
-        let stop = time::first_stop(&self.config.time, engineer, ticket, n.distance_km, self.now)?;
+        let shift = match &self.shifts {
+            Some(shifts) => shifts[n.index as usize],
+            None => time::shift_minutes(&self.fleet.engineers()[n.index as usize], self.now),
+        };
+        let stop = time::first_stop_at(&self.config.time, shift, times, n.distance_km)?;
         if allowed.is_some_and(|ok| !ok(n.index)) {
             return Err(TimeLimit::Route);
         }
@@ -712,6 +739,7 @@ impl<'a> Screener<'a> {
     ) -> Result<Screened, Error> {
         let mut prepared = self.eval.ticket(ticket)?;
         let priority = prepared.triage().priority;
+        let times = StopTimes::new(ticket, self.now);
         // Engineers removed by each rule (at the first rule of that name), in evaluation order.
         let mut counts = vec![0u32; self.rule_names.len()];
         let mut out = Found {
@@ -742,7 +770,7 @@ impl<'a> Screener<'a> {
                         r.push((n, limit_rule));
                     }
                 } else {
-                    match self.time_cost(ticket, n, allowed) {
+                    match self.time_cost(ticket, &times, n, allowed) {
                         Ok(time) => {
                             let (_, cost) = self.eval.interpret(&prepared, lane, n.distance_km);
                             out.eligible.push(n);
@@ -770,9 +798,15 @@ impl<'a> Screener<'a> {
             let id = category.and_then(|c| table.ids.get(&*c).copied());
             Some((*rule, table, id, min))
         });
-        let keep =
+        let level_of =
             gate.map(|(_, table, id, min)| move |e: u32| f64::from(table.level(e, id)) >= min);
-        let keep: Option<&dyn Fn(u32) -> bool> = keep.as_ref().map(|f| f as &dyn Fn(u32) -> bool);
+        let keep = match (gate, &level_of) {
+            (Some((_, table, id, min)), Some(level_of)) => Some(match table.levels(id) {
+                Some(levels) => Keep::Levels(levels, min),
+                None => Keep::Fn(level_of),
+            }),
+            _ => None,
+        };
         let mut neighbors = match &self.subset {
             Some(s) => {
                 let mut v: Vec<(Neighbor, usize)> = s
@@ -804,11 +838,11 @@ impl<'a> Screener<'a> {
         // tied in distance with the last one kept are examined too, so ties break by id.
         let mut boundary = f64::INFINITY;
         let mut window = (2 * cap).max(32);
-        let mut batch: Vec<Neighbor> = Vec::new();
-        let mut idx = Vec::new();
-        let mut travel = Vec::new();
-        let mut ff = Vec::new();
-        let mut cost = Vec::new();
+        let mut batch: Vec<Neighbor> = Vec::with_capacity(window);
+        let mut idx = Vec::with_capacity(window);
+        let mut travel = Vec::with_capacity(window);
+        let mut ff = Vec::with_capacity(window);
+        let mut cost = Vec::with_capacity(window);
         'windows: loop {
             batch.clear();
             idx.clear();
@@ -836,7 +870,7 @@ impl<'a> Screener<'a> {
                 } else if self.room[idx[k] as usize] == 0 {
                     Some(limit_rule)
                 } else {
-                    match self.time_cost(ticket, *n, allowed) {
+                    match self.time_cost(ticket, &times, *n, allowed) {
                         Ok(t) => {
                             time = t;
                             None
@@ -933,7 +967,8 @@ impl<'a> Screener<'a> {
             index: e,
             distance_km: km,
         };
-        let time = self.time_cost(ticket, n, None).unwrap_or(0.0);
+        let times = StopTimes::new(ticket, self.now);
+        let time = self.time_cost(ticket, &times, n, None).unwrap_or(0.0);
         Ok(CostBreakdown::from_terms(&terms).with_time(time))
     }
 

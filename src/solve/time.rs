@@ -117,6 +117,44 @@ pub enum TimeLimit {
     Route,
 }
 
+/// What [`first_stop`] needs of a ticket, in minutes since `now`: computed once per ticket when
+/// many engineers are judged for it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct StopTimes {
+    /// The appointment window (start, end).
+    window: Option<(f64, f64)>,
+    duration: f64,
+    due: Option<f64>,
+    /// Lateness no engineer could avoid (work starting now, or when the window opens): the same
+    /// for every candidate, so it is not priced (it would only inflate every cost of the run).
+    unavoidable: f64,
+}
+
+impl StopTimes {
+    /// The ticket's times relative to `now`.
+    pub(crate) fn new(ticket: &Ticket, now: DateTime<Utc>) -> StopTimes {
+        let window = ticket
+            .appointment
+            .map(|w| (minutes_since(now, w.start), minutes_since(now, w.end)));
+        let duration = f64::from(ticket.duration_min);
+        let due = ticket.sla_due.map(|d| minutes_since(now, d));
+        let earliest_finish = window.map_or(0.0, |(start, _)| start.max(0.0)) + duration;
+        StopTimes {
+            window,
+            duration,
+            due,
+            unavoidable: due.map_or(0.0, |d| (earliest_finish - d).max(0.0)),
+        }
+    }
+}
+
+/// An engineer's shift in minutes since `now` (start, end), as [`first_stop_at`] reads it.
+pub(crate) fn shift_minutes(engineer: &Engineer, now: DateTime<Utc>) -> Option<(f64, f64)> {
+    engineer
+        .shift
+        .map(|s| (minutes_since(now, s.start), minutes_since(now, s.end)))
+}
+
 /// The ticket as the engineer's next stop: `Err` when infeasible. `O(1)`.
 pub(crate) fn first_stop(
     cfg: &TimeConfig,
@@ -125,44 +163,49 @@ pub(crate) fn first_stop(
     distance_km: f64,
     now: DateTime<Utc>,
 ) -> Result<FirstStop, TimeLimit> {
-    let leave = engineer
-        .shift
-        .map_or(0.0, |s| minutes_since(now, s.start).max(0.0));
+    first_stop_at(
+        cfg,
+        shift_minutes(engineer, now),
+        &StopTimes::new(ticket, now),
+        distance_km,
+    )
+}
+
+/// [`first_stop`] from the engineer's shift ([`shift_minutes`]) and the ticket's times.
+pub(crate) fn first_stop_at(
+    cfg: &TimeConfig,
+    shift: Option<(f64, f64)>,
+    ticket: &StopTimes,
+    distance_km: f64,
+) -> Result<FirstStop, TimeLimit> {
+    let leave = shift.map_or(0.0, |(start, _)| start.max(0.0));
     let drive = cfg.travel.minutes(distance_km);
     let arrival = leave + drive;
     let mut start = arrival;
-    if let Some(w) = ticket.appointment {
-        if arrival > minutes_since(now, w.end) + 1e-9 {
+    if let Some((open, close)) = ticket.window {
+        if arrival > close + 1e-9 {
             return Err(TimeLimit::Window);
         }
-        start = start.max(minutes_since(now, w.start));
+        start = start.max(open);
     }
-    let finish = start + f64::from(ticket.duration_min);
+    let finish = start + ticket.duration;
     let mut overtime_min = 0.0;
-    if let Some(s) = engineer.shift {
+    if let Some((_, end)) = shift {
         let back = if cfg.return_to_start { drive } else { 0.0 };
-        let over = finish + back - minutes_since(now, s.end);
+        let over = finish + back - end;
         if over > f64::from(cfg.max_overtime_min) + 1e-9 {
             return Err(TimeLimit::Shift);
         }
         overtime_min = over.max(0.0);
     }
-    let due = ticket.sla_due.map(|d| minutes_since(now, d));
-    let late_min = due.map_or(0.0, |d| (finish - d).max(0.0));
+    let late_min = ticket.due.map_or(0.0, |d| (finish - d).max(0.0));
     if cfg.hard_deadlines && late_min > 1e-9 {
         return Err(TimeLimit::Deadline);
     }
-    // Lateness no engineer could avoid (work starting now, or when the window opens): the same
-    // for every candidate, so it is not priced (it would only inflate every cost of the run).
-    let earliest_finish = ticket
-        .appointment
-        .map_or(0.0, |w| minutes_since(now, w.start).max(0.0))
-        + f64::from(ticket.duration_min);
-    let unavoidable = due.map_or(0.0, |d| (earliest_finish - d).max(0.0));
     Ok(FirstStop {
         overtime_min,
         late_min,
-        avoidable_late_min: (late_min - unavoidable).max(0.0),
+        avoidable_late_min: (late_min - ticket.unavoidable).max(0.0),
     })
 }
 
