@@ -496,7 +496,8 @@ mod tests {
             let centre = LatLon::new(centre.0, centre.1);
             let len = pts.len().saturating_sub(levels.unwrap_or(0));
             let keep = |i: u32| i % modulus == 0 && (levels.is_none() || (i as usize) < len);
-            let column: Vec<u8> = (0..len as u32).map(|i| if i % modulus == 0 { 3 } else { 2 }).collect();
+            let column: Vec<u8> =
+                (0..len as u32).map(|i| if i % modulus == 0 { 3 } else { 2 }).collect();
             let filter = match levels {
                 Some(_) => Keep::Levels(&column, 2.5),
                 None => Keep::Fn(&keep),

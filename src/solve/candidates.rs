@@ -798,15 +798,16 @@ impl<'a> Screener<'a> {
             let id = category.and_then(|c| table.ids.get(&*c).copied());
             Some((*rule, table, id, min))
         });
+        // A dense skill table gives the walk the skill's level column; a sparse one, a lookup.
         let level_of =
             gate.map(|(_, table, id, min)| move |e: u32| f64::from(table.level(e, id)) >= min);
-        let keep = match (gate, &level_of) {
-            (Some((_, table, id, min)), Some(level_of)) => Some(match table.levels(id) {
-                Some(levels) => Keep::Levels(levels, min),
-                None => Keep::Fn(level_of),
-            }),
-            _ => None,
-        };
+        let keep = gate
+            .zip(level_of.as_ref())
+            .map(|((_, table, id, min), level_of)| {
+                table
+                    .levels(id)
+                    .map_or(Keep::Fn(level_of), |levels| Keep::Levels(levels, min))
+            });
         let mut neighbors = match &self.subset {
             Some(s) => {
                 let mut v: Vec<(Neighbor, usize)> = s
