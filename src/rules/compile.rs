@@ -7,8 +7,11 @@
 //! lane.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+
+use rustc_hash::FxHashMap;
 
 use super::ast::Subject;
 use super::check::{Checked, ENGINEER, Op, PAIR, TExpr, TK};
@@ -151,13 +154,13 @@ const TRAVEL: u16 = 0;
 
 struct Builder {
     p: Program,
-    column_keys: HashMap<String, u16>,
-    scalar_keys: HashMap<String, u16>,
+    column_keys: FxHashMap<String, u16>,
+    scalar_keys: FxHashMap<String, u16>,
     /// Slots of `engineer.shift_start` and `engineer.shift_end`.
     shift_slots: (usize, usize),
     /// The register of each gathered column `(0, col)`, skill `(1, scalar)` and of `travel_time`
     /// `(2, 0)`.
-    gathered: HashMap<(u8, u16), u16>,
+    gathered: FxHashMap<(u8, u16), u16>,
 }
 
 impl Builder {
@@ -347,9 +350,9 @@ pub(crate) fn compile(checked: &Checked) -> Program {
             registers: 1,
             ..Program::default()
         },
-        column_keys: HashMap::new(),
-        scalar_keys: HashMap::new(),
-        gathered: HashMap::new(),
+        column_keys: FxHashMap::default(),
+        scalar_keys: FxHashMap::default(),
+        gathered: FxHashMap::default(),
         shift_slots: (
             checked
                 .schema
@@ -436,10 +439,24 @@ pub(crate) fn compile(checked: &Checked) -> Program {
     p
 }
 
+/// Whether a ticket-only expression's value is the same for every ticket of a run: it reads
+/// constants and `now()` only.
+fn same_for_every_ticket(e: &TExpr) -> bool {
+    match &e.kind {
+        TK::Const(_) | TK::Now => true,
+        TK::Exists(a) | TK::Not(a) | TK::Neg(a) | TK::Abs(a) => same_for_every_ticket(a),
+        TK::Bin(_, a, b) => same_for_every_ticket(a) && same_for_every_ticket(b),
+        TK::Scale(a, b, c) | TK::If(a, b, c) => {
+            same_for_every_ticket(a) && same_for_every_ticket(b) && same_for_every_ticket(c)
+        }
+        _ => false,
+    }
+}
+
 /// Strings as numbers: ids shared by the engineers' columns and the tickets' scalars.
 #[derive(Debug, Default)]
 pub(crate) struct Interner {
-    ids: HashMap<Arc<str>, f64>,
+    ids: FxHashMap<Arc<str>, f64>,
 }
 
 impl Interner {
@@ -466,9 +483,12 @@ pub(crate) struct Columns<'e> {
     pub views: Vec<EngView<'e>>,
     cols: Vec<Vec<f64>>,
     sets: Vec<Vec<Vec<f64>>>,
-    skill_names: HashMap<&'e str, usize>,
+    skill_names: FxHashMap<&'e str, usize>,
     skill_cols: Vec<Vec<f64>>,
     interner: Interner,
+    /// Per scalar of the program: its value when it is the same for every ticket of the run
+    /// (constants and `now()`), computed here once instead of per ticket.
+    run_scalars: Vec<Option<f64>>,
 }
 
 impl<'e> Columns<'e> {
@@ -509,7 +529,7 @@ impl<'e> Columns<'e> {
                 .collect();
             sets.push(col);
         }
-        let mut skill_names: HashMap<&'e str, usize> = HashMap::new();
+        let mut skill_names: FxHashMap<&'e str, usize> = FxHashMap::default();
         let mut skill_cols: Vec<Vec<f64>> = Vec::new();
         let uses_skills = program
             .scalars
@@ -527,6 +547,26 @@ impl<'e> Columns<'e> {
             }
             skill_cols.push(vec![0.0; views.len()]);
         }
+        // Strings among them are interned like the engineers' values, so a ticket's equal string
+        // gets the same id (`TicketCtx::encode`).
+        let run_env = Env {
+            checked,
+            ticket: &empty,
+            ticket_location: crate::model::LatLon::new(0.0, 0.0),
+            engineer: None,
+            travel_km: 0.0,
+            now,
+        };
+        let run_scalars = program
+            .scalars
+            .iter()
+            .map(|s| match s {
+                ScalarKind::Value(e) if same_for_every_ticket(e) => {
+                    Some(interner.encode(&interp::eval(e, &run_env)))
+                }
+                _ => None,
+            })
+            .collect();
         Columns {
             id: COLUMNS_ID.fetch_add(1, Ordering::Relaxed),
             views,
@@ -535,6 +575,7 @@ impl<'e> Columns<'e> {
             skill_names,
             skill_cols,
             interner,
+            run_scalars,
         }
     }
 }
@@ -555,7 +596,7 @@ pub(crate) struct TicketCtx {
     pub now: f64,
     scalars: Vec<f64>,
     sets: Vec<Vec<f64>>,
-    local: HashMap<Arc<str>, f64>,
+    local: FxHashMap<Arc<str>, f64>,
 }
 
 impl TicketCtx {
@@ -574,7 +615,7 @@ impl TicketCtx {
             now,
             scalars: Vec::with_capacity(program.scalars.len()),
             sets: Vec::with_capacity(program.ticket_sets.len()),
-            local: HashMap::new(),
+            local: FxHashMap::default(),
         };
         let env = Env {
             checked,
@@ -586,7 +627,11 @@ impl TicketCtx {
         };
         let mut scalars = Vec::with_capacity(program.scalars.len());
         let mut values = Vec::new();
-        for s in &program.scalars {
+        for (s, run) in program.scalars.iter().zip(&cols.run_scalars) {
+            if let Some(v) = run {
+                scalars.push(*v);
+                continue;
+            }
             match s {
                 ScalarKind::Value(e) => values.push((scalars.len(), interp::eval(e, &env))),
                 ScalarKind::Skill(e) => {
@@ -692,8 +737,8 @@ pub(crate) struct Scratch {
 struct SepCache {
     /// The [`Columns::id`] the outcomes belong to.
     owner: u64,
-    /// Entries by the hash of their key.
-    entries: HashMap<u64, Vec<SepEntry>>,
+    /// Entries by the hash of their key (already a hash: not hashed again).
+    entries: HashMap<u64, Vec<SepEntry>, BuildHasherDefault<KeyHash>>,
     /// Bytes held by the computed outcomes (bounded by [`SEP_BYTES`]).
     bytes: usize,
     /// Lanes screened with these columns before keys were counted: none is until a fleet's worth
@@ -702,6 +747,26 @@ struct SepCache {
     seen: usize,
     /// The key being looked up.
     key: Vec<u64>,
+}
+
+/// The hasher of [`SepCache::entries`]: their keys are hashes already, taken as they are.
+#[derive(Debug, Default)]
+struct KeyHash(u64);
+
+impl Hasher for KeyHash {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
+    }
 }
 
 /// At most this many bytes of fleet-wide outcomes per scratch.
