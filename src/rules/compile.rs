@@ -904,17 +904,20 @@ const FUSED_SET: usize = 4;
 /// [`check_lanes`]), for a set of at most [`FUSED_SET`] members: one branch-free pass.
 fn check_in_set(firsts: &mut [f64], x: S<'_>, set: &[f64], want_in: bool, rule: f64) -> usize {
     debug_assert!(set.len() <= FUSED_SET);
-    // Padding with a member repeats a test without changing its outcome.
-    let [y0, y1, y2, y3] = match *set {
-        [] => return check2(firsts, x, S::K(0.0), rule, |_, _| !want_in),
-        [a] => [a; 4],
-        [a, b] => [a, b, b, b],
-        [a, b, c] => [a, b, c, c],
-        [a, b, c, d, ..] => [a, b, c, d],
-    };
-    check2(firsts, x, S::K(0.0), rule, |x, _| {
-        ((x == y0) | (x == y1) | (x == y2) | (x == y3)) == want_in
-    })
+    // One loop per size (the common sets have one or two members); three members are padded
+    // with a repeat, which does not change the outcome.
+    let k = S::K(0.0);
+    match *set {
+        [] => check2(firsts, x, k, rule, |_, _| !want_in),
+        [a] => check2(firsts, x, k, rule, |x, _| (x == a) == want_in),
+        [a, b] => check2(firsts, x, k, rule, |x, _| ((x == a) | (x == b)) == want_in),
+        [a, b, c, ..] => {
+            let d = set.get(3).copied().unwrap_or(c);
+            check2(firsts, x, k, rule, |x, _| {
+                ((x == a) | (x == b) | (x == c) | (x == d)) == want_in
+            })
+        }
+    }
 }
 
 /// For each byte of eight lanes' kept bits: the offsets of the kept lanes (then zeros) and how
