@@ -250,6 +250,15 @@ impl Error {
         }
     }
 
+    /// The 1-based column the error points at, for errors about JSON text (instance files are
+    /// read line by line and report the line only).
+    pub fn column(&self) -> Option<usize> {
+        match &*self.kind {
+            ErrorKind::Json { column, .. } => Some(*column),
+            _ => None,
+        }
+    }
+
     pub(crate) fn json(document: &'static str, err: &serde_json::Error) -> Error {
         // serde_json's message ends with " at line L column C"; keep only the description.
         let full = err.to_string();
@@ -446,10 +455,13 @@ mod tests {
         let err = serde_json::from_str::<Vec<u32>>("[1,\n 2,\n x]").unwrap_err();
         let e = Error::json("tickets", &err);
         assert_eq!(e.line(), Some(3));
+        assert_eq!(e.column(), Some(2));
         assert!(
             e.to_string()
                 .starts_with("tickets document, line 3 column 2"),
             "{e}"
         );
+        let bad_line = Error::instance(7, "bad arc");
+        assert_eq!((bad_line.line(), bad_line.column()), (Some(7), None));
     }
 }
