@@ -146,18 +146,75 @@ proptest! {
                     "{} listed as rejected ({:?}) but accepted", r.engineer, r.violation
                 );
             }
-            // Skill rejections report the engineer's own level in the ticket's category (read
-            // from the prepared fleet's skill table, or from the engineer in a one-shot ranking).
+            // Skill rejections report the engineer's own level in the category triage asks for,
+            // and the level it requires (`HARDER` raises it for gold customers), read from the
+            // prepared fleet's skill table or from the engineer in a one-shot ranking.
+            let triage = policy.triage(&t, now()).expect("triage");
             for r in &one.rejected {
                 if let dispatchkit::Violation::Skill { skill, level, required } = &r.violation {
                     let e = fleet.get(&r.engineer).expect("listed engineers exist");
-                    prop_assert_eq!(skill, &t.category);
-                    prop_assert_eq!(*level, e.skill_level(&t.category));
-                    prop_assert_eq!(*required, t.min_level);
+                    prop_assert_eq!(skill, &triage.category);
+                    prop_assert_eq!(*level, e.skill_level(&triage.category));
+                    prop_assert_eq!(*required, triage.min_level);
                 }
             }
         }
     }
+}
+
+/// The time model prices a pair with the ticket as triage left it: a derive that sets the SLA due
+/// time and raises the priority costs the same lateness as a ticket that came with them.
+#[test]
+fn the_time_model_reads_the_ticket_after_triage() {
+    use chrono::Duration;
+    use dispatchkit::{Customer, Engineer, LatLon, Priority, Shift, Ticket, Tier};
+
+    let rules = "require reach: travel <= 100km\npenalize distance 1 per km: travel\n";
+    let plain = Policy::parse(
+        "plain.policy",
+        &format!("policy \"plain\" version 1\n{rules}"),
+    )
+    .expect("valid");
+    let rush = Policy::parse(
+        "rush.policy",
+        &format!(
+            "policy \"rush\" version 1\n\
+             derive rush when ticket.customer.tier == vip {{\n\
+                 ticket.sla_due = now() + 20min\n\
+                 ticket.priority = P1\n\
+             }}\n{rules}"
+        ),
+    )
+    .expect("valid");
+    // One engineer about 33 km north: more than 20 minutes away at any default speed.
+    let mut e = Engineer::new("E1", LatLon::new(52.3, 4.0), 3);
+    e.shift = Some(Shift {
+        start: now() - Duration::hours(1),
+        end: now() + Duration::hours(8),
+    });
+    let fleet = Fleet::new(vec![e]).expect("fleet");
+    let mut t =
+        Ticket::new("T1", LatLon::new(52.0, 4.0), "network", now()).with_priority(Priority::P3);
+    t.customer = Some(Customer {
+        id: "C1".into(),
+        tier: Tier::Vip,
+        last_engineer: None,
+        excluded_engineers: vec![],
+    });
+    let time_of = |policy: &Policy, t: &Ticket| {
+        let d = Dispatcher::with_policy(Config::default(), policy.clone());
+        let r = d.candidates(&fleet, t, now()).expect("ranking");
+        assert_eq!(r.eligible.len(), 1, "{r:?}");
+        r.eligible[0].cost.time
+    };
+    let mut given = t.clone();
+    given.sla_due = Some(now() + Duration::minutes(20));
+    given.priority = Priority::P1;
+    let derived = time_of(&rush, &t);
+    assert!(derived > 0.0, "a 20-minute SLA 33 km away is late");
+    assert_eq!(derived, time_of(&plain, &given));
+    // Without the derive the ticket has no due time, so nothing is late.
+    assert_eq!(time_of(&plain, &t), 0.0);
 }
 
 /// A prepared fleet is shared by threads ranking at once (each takes its own scratch from the

@@ -24,7 +24,7 @@ use crate::error::Error;
 use crate::fleet::Fleet;
 use crate::geo::{GridWalk, Keep, Neighbor};
 use crate::model::{Engineer, EngineerId, Priority, Shift, Ticket};
-use crate::rules::{Evaluator, Policy, PreparedTicket, Program, ScreenScratch};
+use crate::rules::{Evaluator, Policy, PreparedTicket, Program, ScreenScratch, Triage};
 
 /// Thousandths of a point: the solver's integer cost unit.
 pub(crate) const UNITS_PER_POINT: f64 = 1000.0;
@@ -674,7 +674,7 @@ impl<'a> Screener<'a> {
     /// or the first-stop time cost in points.
     fn time_cost(
         &self,
-        ticket: &Ticket,
+        priority: Priority,
         times: &StopTimes,
         n: Neighbor,
         allowed: Allowed<'_>,
@@ -687,7 +687,7 @@ impl<'a> Screener<'a> {
         if allowed.is_some_and(|ok| !ok(n.index)) {
             return Err(TimeLimit::Route);
         }
-        Ok(stop.cost(&self.config.time, ticket.priority))
+        Ok(stop.cost(&self.config.time, priority))
     }
 
     /// The policy prepared over the screened engineers.
@@ -738,8 +738,7 @@ impl<'a> Screener<'a> {
         mut rejected: Option<&mut Vec<Rejected>>,
     ) -> Result<Screened, Error> {
         let mut prepared = self.eval.ticket(ticket)?;
-        let priority = prepared.triage().priority;
-        let times = StopTimes::new(ticket, self.now);
+        let (priority, times) = triaged_times(ticket, &prepared, self.now);
         // Engineers removed by each rule (at the first rule of that name), in evaluation order.
         let mut counts = vec![0u32; self.rule_names.len()];
         let mut out = Found {
@@ -770,7 +769,7 @@ impl<'a> Screener<'a> {
                         r.push((n, limit_rule));
                     }
                 } else {
-                    match self.time_cost(ticket, &times, n, allowed) {
+                    match self.time_cost(priority, &times, n, allowed) {
                         Ok(time) => {
                             let (_, cost) = self.eval.interpret(&prepared, lane, n.distance_km);
                             out.eligible.push(n);
@@ -871,7 +870,7 @@ impl<'a> Screener<'a> {
                 } else if self.room[idx[k] as usize] == 0 {
                     Some(limit_rule)
                 } else {
-                    match self.time_cost(ticket, &times, *n, allowed) {
+                    match self.time_cost(priority, &times, *n, allowed) {
                         Ok(t) => {
                             time = t;
                             None
@@ -968,8 +967,8 @@ impl<'a> Screener<'a> {
             index: e,
             distance_km: km,
         };
-        let times = StopTimes::new(ticket, self.now);
-        let time = self.time_cost(ticket, &times, n, None).unwrap_or(0.0);
+        let (priority, times) = triaged_times(ticket, &prepared, self.now);
+        let time = self.time_cost(priority, &times, n, None).unwrap_or(0.0);
         Ok(CostBreakdown::from_terms(&terms).with_time(time))
     }
 
@@ -1037,27 +1036,26 @@ impl<'a> Screener<'a> {
             .iter()
             .map(|r| Constraint::from_rule(r))
             .collect();
+        // What the ticket asks for after triage (a derive may change the skill or the level).
+        let triage = prepared.triage();
         let skill = self
             .gate
             .as_ref()
-            .map(|(_, table)| (table, table.ids.get(ticket.category.as_str()).copied()));
+            .map(|(_, table)| (table, table.ids.get(triage.category.as_str()).copied()));
         let rejected = rejected
             .into_iter()
             .map(|(n, r)| {
                 let violation = match (kinds[r], skill) {
                     (Some(Constraint::Skill), Some((table, id))) => Violation::Skill {
-                        skill: ticket.category.clone(),
+                        skill: triage.category.clone(),
                         level: table.level(n.index, id),
-                        required: ticket.min_level,
+                        required: triage.min_level,
                     },
-                    _ => violation(
+                    _ => self.violation(
                         &engineers[n.index as usize],
-                        ticket,
+                        (ticket, triage),
                         &self.rule_names[r],
                         n.distance_km,
-                        self.policy,
-                        self.config,
-                        self.now,
                     ),
                 };
                 Rejection {
@@ -1069,6 +1067,20 @@ impl<'a> Screener<'a> {
             .collect();
         Ok(Ranking { eligible, rejected })
     }
+}
+
+/// The ticket's priority and times for the time model, as the policy's triage left them (a derive
+/// may raise the priority, set the SLA due time or the duration).
+fn triaged_times(
+    ticket: &Ticket,
+    prepared: &PreparedTicket,
+    now: DateTime<Utc>,
+) -> (Priority, StopTimes) {
+    let t = prepared.triage();
+    (
+        t.priority,
+        StopTimes::with(ticket, t.sla_due, t.duration_min, now),
+    )
 }
 
 /// Sorts rejected engineers by (distance, engineer position): nearest first, ties by id.
@@ -1107,50 +1119,56 @@ pub(crate) fn merge_rejected(v: &mut Vec<Rejected>, more: Vec<Neighbor>, rule: u
     v.extend(more);
 }
 
-/// The violation record for a rejected engineer: the built-in kinds for the default policy's
-/// rules, the rule and its counterfactual otherwise.
-pub(crate) fn violation(
-    engineer: &Engineer,
-    ticket: &Ticket,
-    rule: &str,
-    km: f64,
-    policy: &Policy,
-    config: &Config,
-    now: DateTime<Utc>,
-) -> Violation {
-    let explained = || {
-        policy
-            .explain(ticket, engineer, now)
-            .ok()
-            .and_then(|x| x.rules.into_iter().find(|v| v.rule == rule))
-            .and_then(|v| v.counterfactual)
-    };
-    match Constraint::from_rule(rule) {
-        Some(Constraint::Reach) => Violation::Reach {
-            distance_km: km,
-            max_travel_km: policy.reach_km().unwrap_or(f64::INFINITY),
-        },
-        Some(Constraint::Skill) => Violation::Skill {
-            skill: ticket.category.clone(),
-            level: engineer.skill_level(&ticket.category),
-            required: ticket.min_level,
-        },
-        Some(Constraint::Shift) => Violation::Shift {
-            shift: engineer.shift,
-        },
-        Some(Constraint::Capacity) => Violation::Capacity {
-            capacity: engineer.capacity,
-            open_tickets: engineer.open_tickets,
-        },
-        Some(Constraint::Time) => Violation::Time {
-            limit: time::first_stop(&config.time, engineer, ticket, km, now)
+impl Screener<'_> {
+    /// The violation record for a rejected engineer: the built-in kinds for the default policy's
+    /// rules, the rule and its counterfactual otherwise. `ticket` comes with its triage.
+    fn violation(
+        &self,
+        engineer: &Engineer,
+        (ticket, triage): (&Ticket, &Triage),
+        rule: &str,
+        km: f64,
+    ) -> Violation {
+        let (policy, config, now) = (self.policy, self.config, self.now);
+        let explained = || {
+            policy
+                .explain(ticket, engineer, now)
+                .ok()
+                .and_then(|x| x.rules.into_iter().find(|v| v.rule == rule))
+                .and_then(|v| v.counterfactual)
+        };
+        match Constraint::from_rule(rule) {
+            Some(Constraint::Reach) => Violation::Reach {
+                distance_km: km,
+                max_travel_km: policy.reach_km().unwrap_or(f64::INFINITY),
+            },
+            Some(Constraint::Skill) => Violation::Skill {
+                skill: triage.category.clone(),
+                level: engineer.skill_level(&triage.category),
+                required: triage.min_level,
+            },
+            Some(Constraint::Shift) => Violation::Shift {
+                shift: engineer.shift,
+            },
+            Some(Constraint::Capacity) => Violation::Capacity {
+                capacity: engineer.capacity,
+                open_tickets: engineer.open_tickets,
+            },
+            Some(Constraint::Time) => Violation::Time {
+                limit: time::first_stop_at(
+                    &config.time,
+                    time::shift_minutes(engineer, now),
+                    &StopTimes::with(ticket, triage.sla_due, triage.duration_min, now),
+                    km,
+                )
                 .err()
                 .unwrap_or(TimeLimit::Route),
-        },
-        None | Some(Constraint::Rule) => Violation::Rule {
-            rule: rule.to_string(),
-            counterfactual: explained(),
-        },
+            },
+            None | Some(Constraint::Rule) => Violation::Rule {
+                rule: rule.to_string(),
+                counterfactual: explained(),
+            },
+        }
     }
 }
 

@@ -133,11 +133,22 @@ pub(crate) struct StopTimes {
 impl StopTimes {
     /// The ticket's times relative to `now`.
     pub(crate) fn new(ticket: &Ticket, now: DateTime<Utc>) -> StopTimes {
+        StopTimes::with(ticket, ticket.sla_due, ticket.duration_min, now)
+    }
+
+    /// The ticket's times with its SLA due time and duration as a policy's triage set them (the
+    /// appointment window is the ticket's own: triage cannot change it).
+    pub(crate) fn with(
+        ticket: &Ticket,
+        sla_due: Option<DateTime<Utc>>,
+        duration_min: u32,
+        now: DateTime<Utc>,
+    ) -> StopTimes {
         let window = ticket
             .appointment
             .map(|w| (minutes_since(now, w.start), minutes_since(now, w.end)));
-        let duration = f64::from(ticket.duration_min);
-        let due = ticket.sla_due.map(|d| minutes_since(now, d));
+        let duration = f64::from(duration_min);
+        let due = sla_due.map(|d| minutes_since(now, d));
         let earliest_finish = window.map_or(0.0, |(start, _)| start.max(0.0)) + duration;
         StopTimes {
             window,
