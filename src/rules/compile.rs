@@ -775,7 +775,7 @@ const SEP_BYTES: usize = 64 << 20;
 /// Keys counted at most per scratch: beyond, the counts of the keys not computed are dropped (keys
 /// seen once, such as a numeric ticket field's values, would otherwise pile up), and everything
 /// when the computed ones alone are half as many.
-const SEP_KEYS: usize = 1 << 16;
+const SEP_KEYS: usize = if cfg!(test) { 16 } else { 1 << 16 };
 
 /// Key tag of the combined outcome of the separable requires (a score's key starts with its
 /// segment's first instruction instead).
@@ -807,6 +807,12 @@ impl Scratch {
     pub(crate) fn computed_columns(&self) -> usize {
         let entries = self.sep.entries.values().flatten();
         entries.filter(|e| e.col.is_some()).count()
+    }
+
+    /// How many keys the cache counts (computed or not).
+    #[cfg(test)]
+    pub(crate) fn counted_keys(&self) -> usize {
+        self.sep.entries.len()
     }
 }
 
@@ -2061,13 +2067,72 @@ penalize shallow  1: scale engineer.skill(ticket.category) from 5 to 0
             // are shared.
             let want = [0, 0, 3, 3][k];
             assert_eq!(scratch.computed_columns(), want, "ticket {k}");
-            for (i, &e) in idx.iter().enumerate() {
-                let (first, points) = eval.interpret(&p, e, travel[i]);
-                assert_eq!((ff[i] != u16::MAX).then_some(ff[i] as usize), first);
-                if first.is_none() {
-                    assert_eq!(cost[i].to_bits(), points.to_bits());
-                }
+            agrees_with_the_interpreter(&eval, &p, &idx, &travel, &ff, &cost);
+        }
+    }
+
+    fn agrees_with_the_interpreter(
+        eval: &crate::rules::Evaluator<'_>,
+        p: &crate::rules::PreparedTicket,
+        idx: &[u32],
+        travel: &[f64],
+        ff: &[u16],
+        cost: &[f64],
+    ) {
+        for (i, &e) in idx.iter().enumerate() {
+            let (first, points) = eval.interpret(p, e, travel[i]);
+            assert_eq!((ff[i] != u16::MAX).then_some(ff[i] as usize), first);
+            if first.is_none() {
+                assert_eq!(cost[i].to_bits(), points.to_bits());
             }
         }
+    }
+
+    /// More keys than the cache counts (`SEP_KEYS`, 16 in tests): the uncounted keys are dropped
+    /// first, then everything once the computed outcomes alone are half as many, and the verdicts
+    /// and costs stay those of the interpreter throughout.
+    #[test]
+    fn the_key_cap_drops_counts_and_outcomes_and_the_results_stay_exact() {
+        // `longer` reads the ticket only through its duration: one key per distinct duration.
+        let source = format!(
+            "{POLICY}penalize longer 0.01 per min: ticket.duration * engineer.open_tickets\n"
+        );
+        let policy = Policy::parse("p.policy", &source).expect("valid");
+        let engineers: Vec<Engineer> = (0..40)
+            .map(|i| {
+                let mut e = Engineer::new(
+                    format!("E{i}"),
+                    LatLon::new(52.0 + f64::from(i % 7) * 0.05, 4.0),
+                    3,
+                );
+                e.open_tickets = i % 3;
+                e.skills.insert("hvac".into(), (i % 6) as u8);
+                e
+            })
+            .collect();
+        let eval = policy.evaluator(&engineers, now()).expect("evaluator");
+        let mut scratch = ScreenScratch::default();
+        let idx: Vec<u32> = (0..engineers.len() as u32).collect();
+        let (mut most_keys, mut most_computed, mut dropped) = (0, 0, false);
+        // Durations in runs of three equal ones (so their keys come due), 30 distinct in all.
+        for k in 0..90u32 {
+            let mut t = Ticket::new(format!("T{k}"), LatLon::new(52.1, 4.0), "hvac", now())
+                .with_min_level(2);
+            t.duration_min = 10 + k / 3;
+            let mut p = eval.ticket(&t).expect("ticket");
+            let travel: Vec<f64> = (engineers.iter())
+                .map(|e| distance_km(t.location, e.location))
+                .collect();
+            let (mut ff, mut cost) = (vec![0u16; idx.len()], vec![0.0; idx.len()]);
+            let before = scratch.computed_columns();
+            eval.screen(&mut p, &idx, &travel, &mut ff, &mut cost, &mut scratch);
+            agrees_with_the_interpreter(&eval, &p, &idx, &travel, &ff, &cost);
+            dropped |= scratch.computed_columns() < before;
+            most_keys = most_keys.max(scratch.counted_keys());
+            most_computed = most_computed.max(scratch.computed_columns());
+        }
+        assert!(most_keys <= super::SEP_KEYS, "{most_keys} keys counted");
+        assert!(most_computed >= 8, "only {most_computed} outcomes computed");
+        assert!(dropped, "the computed outcomes were never dropped");
     }
 }

@@ -969,6 +969,11 @@ impl ScreenScratch {
     pub(crate) fn computed_columns(&self) -> usize {
         self.0.computed_columns()
     }
+
+    /// How many keys this scratch counts.
+    pub(crate) fn counted_keys(&self) -> usize {
+        self.0.counted_keys()
+    }
 }
 
 impl<'e> Evaluator<'e> {
