@@ -2024,10 +2024,9 @@ penalize shallow  1: scale engineer.skill(ticket.category) from 5 to 0
         DateTime::from_timestamp(1_772_445_600, 0).expect("time")
     }
 
-    #[test]
-    fn separable_rules_are_computed_for_the_fleet_once_their_key_comes_back() {
-        let policy = Policy::parse("p.policy", POLICY).expect("valid");
-        let engineers: Vec<Engineer> = (0..60)
+    /// Engineers on a small lattice with an `hvac` level each and some open tickets.
+    fn engineers() -> Vec<Engineer> {
+        (0..60)
             .map(|i| {
                 let mut e = Engineer::new(
                     format!("E{i}"),
@@ -2041,10 +2040,39 @@ penalize shallow  1: scale engineer.skill(ticket.category) from 5 to 0
                 e.skills.insert("hvac".into(), (i % 6) as u8);
                 e
             })
+            .collect()
+    }
+
+    /// Screens `t` against every engineer and checks each verdict and cost against the
+    /// interpreter's.
+    fn screen_exactly(
+        eval: &crate::rules::Evaluator<'_>,
+        engineers: &[Engineer],
+        t: &Ticket,
+        scratch: &mut ScreenScratch,
+    ) {
+        let idx: Vec<u32> = (0..engineers.len() as u32).collect();
+        let mut p = eval.ticket(t).expect("ticket");
+        let travel: Vec<f64> = (engineers.iter())
+            .map(|e| distance_km(t.location, e.location))
             .collect();
+        let (mut ff, mut cost) = (vec![0u16; idx.len()], vec![0.0; idx.len()]);
+        eval.screen(&mut p, &idx, &travel, &mut ff, &mut cost, scratch);
+        for (i, &e) in idx.iter().enumerate() {
+            let (first, points) = eval.interpret(&p, e, travel[i]);
+            assert_eq!((ff[i] != u16::MAX).then_some(ff[i] as usize), first);
+            if first.is_none() {
+                assert_eq!(cost[i].to_bits(), points.to_bits());
+            }
+        }
+    }
+
+    #[test]
+    fn separable_rules_are_computed_for_the_fleet_once_their_key_comes_back() {
+        let policy = Policy::parse("p.policy", POLICY).expect("valid");
+        let engineers = engineers();
         let eval = policy.evaluator(&engineers, now()).expect("evaluator");
         let mut scratch = ScreenScratch::default();
-        let idx: Vec<u32> = (0..engineers.len() as u32).collect();
         // Three tickets with the same category and level (the separable rules' key), a fourth
         // with another level.
         for (k, level) in [2, 2, 2, 4].into_iter().enumerate() {
@@ -2055,36 +2083,13 @@ penalize shallow  1: scale engineer.skill(ticket.category) from 5 to 0
                 now(),
             )
             .with_min_level(level);
-            let mut p = eval.ticket(&t).expect("ticket");
-            let travel: Vec<f64> = (engineers.iter())
-                .map(|e| distance_km(t.location, e.location))
-                .collect();
-            let (mut ff, mut cost) = (vec![0u16; idx.len()], vec![0.0; idx.len()]);
-            eval.screen(&mut p, &idx, &travel, &mut ff, &mut cost, &mut scratch);
+            screen_exactly(&eval, &engineers, &t, &mut scratch);
             // Keys are counted from the second ticket on (the first brings a fleet's worth of
             // lanes), so the third computes the key's columns (requires, `idle`, `shallow`); the
             // fourth ticket's new level is not computed yet, but `idle`'s and `shallow`'s keys
             // are shared.
             let want = [0, 0, 3, 3][k];
             assert_eq!(scratch.computed_columns(), want, "ticket {k}");
-            agrees_with_the_interpreter(&eval, &p, &idx, &travel, &ff, &cost);
-        }
-    }
-
-    fn agrees_with_the_interpreter(
-        eval: &crate::rules::Evaluator<'_>,
-        p: &crate::rules::PreparedTicket,
-        idx: &[u32],
-        travel: &[f64],
-        ff: &[u16],
-        cost: &[f64],
-    ) {
-        for (i, &e) in idx.iter().enumerate() {
-            let (first, points) = eval.interpret(p, e, travel[i]);
-            assert_eq!((ff[i] != u16::MAX).then_some(ff[i] as usize), first);
-            if first.is_none() {
-                assert_eq!(cost[i].to_bits(), points.to_bits());
-            }
         }
     }
 
@@ -2098,35 +2103,17 @@ penalize shallow  1: scale engineer.skill(ticket.category) from 5 to 0
             "{POLICY}penalize longer 0.01 per min: ticket.duration * engineer.open_tickets\n"
         );
         let policy = Policy::parse("p.policy", &source).expect("valid");
-        let engineers: Vec<Engineer> = (0..40)
-            .map(|i| {
-                let mut e = Engineer::new(
-                    format!("E{i}"),
-                    LatLon::new(52.0 + f64::from(i % 7) * 0.05, 4.0),
-                    3,
-                );
-                e.open_tickets = i % 3;
-                e.skills.insert("hvac".into(), (i % 6) as u8);
-                e
-            })
-            .collect();
+        let engineers = engineers();
         let eval = policy.evaluator(&engineers, now()).expect("evaluator");
         let mut scratch = ScreenScratch::default();
-        let idx: Vec<u32> = (0..engineers.len() as u32).collect();
         let (mut most_keys, mut most_computed, mut dropped) = (0, 0, false);
         // Durations in runs of three equal ones (so their keys come due), 30 distinct in all.
         for k in 0..90u32 {
-            let mut t = Ticket::new(format!("T{k}"), LatLon::new(52.1, 4.0), "hvac", now())
+            let mut t = Ticket::new(format!("T{k}"), LatLon::new(52.1, 4.1), "hvac", now())
                 .with_min_level(2);
             t.duration_min = 10 + k / 3;
-            let mut p = eval.ticket(&t).expect("ticket");
-            let travel: Vec<f64> = (engineers.iter())
-                .map(|e| distance_km(t.location, e.location))
-                .collect();
-            let (mut ff, mut cost) = (vec![0u16; idx.len()], vec![0.0; idx.len()]);
             let before = scratch.computed_columns();
-            eval.screen(&mut p, &idx, &travel, &mut ff, &mut cost, &mut scratch);
-            agrees_with_the_interpreter(&eval, &p, &idx, &travel, &ff, &cost);
+            screen_exactly(&eval, &engineers, &t, &mut scratch);
             dropped |= scratch.computed_columns() < before;
             most_keys = most_keys.max(scratch.counted_keys());
             most_computed = most_computed.max(scratch.computed_columns());
