@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use dispatchkit::geo::distance_km;
+use dispatchkit::rules::{DEFAULT_POLICY, Policy};
 use dispatchkit::sla::{
     Action, AlertConfig, AlertKind, Change, DayPlan, MoveReason, Planner, PlannerConfig, TimedPlan,
 };
@@ -154,6 +155,45 @@ fn specs() -> impl Strategy<Value = (Vec<EngSpec>, Vec<TicketSpec>)> {
         proptest::collection::vec(eng, 1..5),
         proptest::collection::vec(ticket, 1..14),
     )
+}
+
+proptest! {
+    #![proptest_config(config(32))]
+
+    /// A planner running a policy reads each ticket as the policy's triage leaves it: a derive
+    /// that sets the SLA due time and raises the priority of the long tickets gives the same plan
+    /// and schedule as those tickets coming with that due time and priority under the default
+    /// policy (assignment costs, sequencing, lateness feedback and the stops' due times alike).
+    #[test]
+    fn the_planner_times_tickets_as_triage_leaves_them(
+        (engs, ts) in specs(),
+        rounds in 0u32..3,
+    ) {
+        let (fleet, tickets) = build(&engs, &ts);
+        let derive = "derive rush when ticket.duration >= 90min {\n    \
+                      ticket.sla_due = now() + 2h\n    ticket.priority = P1\n}\n";
+        let source = DEFAULT_POLICY.replacen("version 1\n", &format!("version 1\n{derive}"), 1);
+        let rush = Policy::parse("rush.policy", &source).expect("valid");
+        let cfg = PlannerConfig { rounds, ..PlannerConfig::default() };
+        let derived = Planner::with_policy(Config::default(), cfg.clone(), rush)
+            .plan(&fleet, &tickets, now())
+            .unwrap();
+        let given_tickets: Vec<Ticket> = tickets
+            .iter()
+            .cloned()
+            .map(|mut t| {
+                if t.duration_min >= 90 {
+                    t.sla_due = Some(now() + Duration::hours(2));
+                    t.priority = Priority::P1;
+                }
+                t
+            })
+            .collect();
+        let given = Planner::new(Config::default(), cfg).plan(&fleet, &given_tickets, now()).unwrap();
+        prop_assert_eq!(derived.schedule.stops(), given.schedule.stops());
+        prop_assert_eq!(derived.plan.assignments(), given.plan.assignments());
+        prop_assert_eq!(derived.plan.unassigned(), given.plan.unassigned());
+    }
 }
 
 proptest! {

@@ -224,7 +224,7 @@ impl Planner {
     ) -> Result<Action, Error> {
         let ranking = self.dispatcher.candidates(fleet, ticket, now)?;
         let time = &self.dispatcher.config().time;
-        let j = job(ticket, now, time);
+        let j = job(self.dispatcher.policy(), ticket, now, time);
         let mut best: Option<(f64, &EngineerId)> = None;
         for c in &ranking.eligible {
             if current.is_some_and(|(e, _)| *e == c.engineer) {

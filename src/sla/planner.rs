@@ -1,5 +1,6 @@
 //! The time planner: assignment and sequencing together, with predicted lateness fed back.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
@@ -12,6 +13,7 @@ use super::sequence::{Job, Sequencer, Start, Timed};
 use crate::error::Error;
 use crate::fleet::Fleet;
 use crate::model::{LatLon, Ticket};
+use crate::rules::Policy;
 use crate::solve::time::{at_minutes, minutes_since};
 use crate::solve::{Config, Dispatcher, PairHook, Plan, Reason, Unassigned};
 
@@ -146,6 +148,16 @@ impl Planner {
         }
     }
 
+    /// A planner whose assignments run `policy` instead of the default one (see
+    /// [`Dispatcher::with_policy`]); sequencing and lateness read each ticket as the policy's
+    /// triage leaves it (its priority, SLA due time and duration).
+    pub fn with_policy(config: Config, planner: PlannerConfig, policy: Policy) -> Planner {
+        Planner {
+            dispatcher: Dispatcher::with_policy(config, policy),
+            config: planner,
+        }
+    }
+
     /// The dispatcher settings.
     pub fn dispatch_config(&self) -> &Config {
         self.dispatcher.config()
@@ -199,7 +211,12 @@ impl Planner {
         let ctx = Context::default();
         let assignment = assignment_vector(fleet, tickets, &plan);
         let routes = self.sequence_all(fleet, tickets, now, &ctx, &assignment);
-        Ok(finish(fleet, tickets, now, plan, &routes))
+        Ok(finish(self.policy(), fleet, tickets, now, plan, &routes))
+    }
+
+    /// The dispatcher's policy (its triage decides the tickets' timing: [`timing`]).
+    pub(crate) fn policy(&self) -> &Policy {
+        self.dispatcher.policy()
     }
 
     pub(crate) fn run(
@@ -228,7 +245,7 @@ impl Planner {
             let assignment = assignment_vector(fleet, tickets, &plan);
             let routes = self.sequence_all(fleet, tickets, now, ctx, &assignment);
             let dropped: usize = routes.iter().map(|r| r.dropped.len()).sum();
-            let timed = finish(fleet, tickets, now, plan.clone(), &routes);
+            let timed = finish(self.policy(), fleet, tickets, now, plan.clone(), &routes);
             let score = score(&timed, &routes);
             if best.as_ref().is_none_or(|(b, _, _)| score < *b) {
                 best = Some((score, timed, routes.clone()));
@@ -252,10 +269,10 @@ impl Planner {
                         fb.previous[t] = Some(r.engineer);
                     }
                     if self.config.lateness_feedback {
-                        let ticket = &tickets[t];
+                        let ticket = timing(self.policy(), &tickets[t], now);
                         let due = ticket.sla_due.map(|d| minutes_since(now, d));
                         let late = due.map_or(0.0, |d| (times.finish - d).max(0.0));
-                        let first = first_stop_late(fleet, r.engineer, ticket, now, self);
+                        let first = first_stop_late(fleet, r.engineer, &ticket, now, self);
                         let added = time.lateness_cost(ticket.priority, late - first);
                         if added > 0.0 {
                             fb.extra.insert((t as u32, r.engineer), added);
@@ -276,7 +293,7 @@ impl Planner {
                 timed.schedule.routes = routes
                     .iter()
                     .filter(|r| !r.order.is_empty())
-                    .map(|r| build_route(fleet, tickets, now, r))
+                    .map(|r| build_route(self.policy(), fleet, tickets, now, r))
                     .collect();
             }
         }
@@ -505,13 +522,51 @@ impl Planner {
                 .shift
                 .map_or(f64::INFINITY, |s| minutes_since(now, s.end)),
         };
-        let jobs = ts.iter().map(|&t| job(&tickets[t], now, time)).collect();
+        let policy = self.policy();
+        let jobs = ts
+            .iter()
+            .map(|&t| job(policy, &tickets[t], now, time))
+            .collect();
         (start, jobs)
     }
 }
 
-/// A ticket as a sequencing job, in minutes since `now`.
-pub(crate) fn job(ticket: &Ticket, now: DateTime<Utc>, time: &crate::solve::TimeConfig) -> Job {
+/// The ticket as the policy's triage leaves it, for timing: its priority, SLA due time and
+/// duration after the `derive`s (the dispatcher prices the first stop with these too). Borrowed
+/// when triage changes none of them; the ticket as given when triage fails (a declared
+/// attribute missing: the dispatcher reports that error when it screens the ticket).
+pub(crate) fn timing<'t>(
+    policy: &Policy,
+    ticket: &'t Ticket,
+    now: DateTime<Utc>,
+) -> Cow<'t, Ticket> {
+    if policy.checked().derives.is_empty() {
+        return Cow::Borrowed(ticket);
+    }
+    let Ok(t) = policy.triage(ticket, now) else {
+        return Cow::Borrowed(ticket);
+    };
+    if (t.priority, t.sla_due, t.duration_min)
+        == (ticket.priority, ticket.sla_due, ticket.duration_min)
+    {
+        return Cow::Borrowed(ticket);
+    }
+    let mut owned = ticket.clone();
+    owned.priority = t.priority;
+    owned.sla_due = t.sla_due;
+    owned.duration_min = t.duration_min;
+    Cow::Owned(owned)
+}
+
+/// A ticket as a sequencing job, in minutes since `now`, as the policy's triage leaves it
+/// ([`timing`]).
+pub(crate) fn job(
+    policy: &Policy,
+    ticket: &Ticket,
+    now: DateTime<Utc>,
+    time: &crate::solve::TimeConfig,
+) -> Job {
+    let ticket = &*timing(policy, ticket, now);
     let duration = f64::from(ticket.duration_min);
     let due = ticket
         .sla_due
@@ -580,6 +635,7 @@ fn score(timed: &TimedPlan, routes: &[SeqRoute]) -> Score {
 
 /// The plan with dropped tickets moved to `unassigned`, and its schedule.
 pub(crate) fn finish(
+    policy: &Policy,
     fleet: &Fleet,
     tickets: &[Ticket],
     now: DateTime<Utc>,
@@ -624,7 +680,7 @@ pub(crate) fn finish(
     let routes = routes
         .iter()
         .filter(|r| !r.order.is_empty())
-        .map(|r| build_route(fleet, tickets, now, r))
+        .map(|r| build_route(policy, fleet, tickets, now, r))
         .collect();
     TimedPlan {
         plan,
@@ -637,6 +693,7 @@ pub(crate) fn finish(
 
 /// The public route of a sequenced one.
 pub(crate) fn build_route(
+    policy: &Policy,
     fleet: &Fleet,
     tickets: &[Ticket],
     now: DateTime<Utc>,
@@ -647,7 +704,7 @@ pub(crate) fn build_route(
         .order
         .iter()
         .zip(&r.times)
-        .map(|(&t, times)| stop(&tickets[t], now, times))
+        .map(|(&t, times)| stop(&timing(policy, &tickets[t], now), now, times))
         .collect();
     let travel_km = r.times.iter().map(|x| x.leg_km).sum::<f64>() + r.return_km;
     let last = r.times.last().map_or(r.start.time, |x| x.finish);
@@ -663,7 +720,7 @@ pub(crate) fn build_route(
     }
 }
 
-/// A stop from its ticket and times.
+/// A stop from its ticket (as triage leaves it: [`timing`]) and times.
 pub(crate) fn stop(ticket: &Ticket, now: DateTime<Utc>, times: &Timed) -> Stop {
     let completion = at_minutes(now, times.finish);
     let slack_min = ticket

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::planner::{Context, Planner, SeqRoute, build_route};
+use super::planner::{Context, Planner, SeqRoute, build_route, timing};
 use super::schedule::{Route, Stop, TimedPlan};
 use super::sequence::Sequencer;
 use crate::error::{Entity, Error, ErrorKind};
@@ -231,7 +231,7 @@ impl Planner {
                         if why == MoveReason::Finished {
                             let t = &day.tickets[day.index[ticket]];
                             *day.worked_min.entry(e.clone()).or_default() +=
-                                f64::from(t.duration_min);
+                                f64::from(timing(self.policy(), t, now).duration_min);
                         }
                         dirty.insert(e.clone());
                     }
@@ -336,11 +336,9 @@ impl Planner {
         }
         report.rerouted.extend(dirty.iter().cloned());
         // Place tickets: most urgent first, then by id.
-        to_place.sort_by(|a, b| {
-            let pa = day.tickets[day.index[&a.0]].priority;
-            let pb = day.tickets[day.index[&b.0]].priority;
-            (pa, &a.0).cmp(&(pb, &b.0))
-        });
+        let policy = self.policy();
+        let urgency = |id: &TicketId| timing(policy, &day.tickets[day.index[id]], now).priority;
+        to_place.sort_by_cached_key(|p| (urgency(&p.0), p.0.clone()));
         for (id, from, why) in to_place {
             let to = self.place(&mut day, &id, from.as_ref(), now)?;
             if to.is_none() || to != from {
@@ -604,7 +602,7 @@ impl Planner {
                 day.timed.plan.assignments.retain(|a| a.ticket != ticket.id);
                 day.timed.plan.unassigned.push(Unassigned {
                     ticket: ticket.id.clone(),
-                    priority: ticket.priority,
+                    priority: timing(self.policy(), ticket, now).priority,
                     reason: Reason::NoTimeInRoute {
                         engineer: id.clone(),
                     },
@@ -613,7 +611,10 @@ impl Planner {
                 out.push(ticket.id.clone());
             }
         }
-        let route = merge(build_route(&day.fleet, &day.tickets, now, &seq), fixed);
+        let route = merge(
+            build_route(self.policy(), &day.fleet, &day.tickets, now, &seq),
+            fixed,
+        );
         put_route(day, route);
         (out, pinned)
     }
@@ -656,6 +657,8 @@ impl Planner {
     ) -> Result<Option<EngineerId>, Error> {
         let t = day.index[id];
         let ticket = day.tickets[t].clone();
+        // The priority as triage leaves it, as in the dispatcher's plans.
+        let priority = timing(self.policy(), &ticket, now).priority;
         let ranking = self.dispatcher.candidates(&day.fleet, &ticket, now)?;
         let cfg = self.dispatcher.config();
         // (total points, candidate rank, new order, start context, fixed stops)
@@ -708,7 +711,7 @@ impl Planner {
             let reason = unplaced_reason(&ranking, full, &self.dispatcher.config().max_travel_km);
             day.timed.plan.unassigned.push(Unassigned {
                 ticket: id.clone(),
-                priority: ticket.priority,
+                priority,
                 reason,
             });
             return Ok(None);
@@ -717,12 +720,15 @@ impl Planner {
         let e = day.fleet.position(&c.engineer).expect("a fleet engineer");
         let (ctx, fixed) = self.route_start(day, e, now);
         let seq = self.time_in_order(day, &ctx, e, &order, now);
-        let route = merge(build_route(&day.fleet, &day.tickets, now, &seq), fixed);
+        let route = merge(
+            build_route(self.policy(), &day.fleet, &day.tickets, now, &seq),
+            fixed,
+        );
         put_route(day, route);
         day.timed.plan.assignments.push(Assignment {
             ticket: id.clone(),
             engineer: c.engineer.clone(),
-            priority: ticket.priority,
+            priority,
             distance_km: c.distance_km,
             cost: c.cost,
             candidate_rank: rank as u32,
