@@ -37,7 +37,7 @@
 //!    the private `bb` and `penalty_search` modules), which also fixes arcs at every node; with
 //!    [`MipBackend::Highs`] HiGHS runs first, over the arcs left, on a third of the remaining time.
 //!    When the fixing keeps more than four fifths of the arcs (the plan is too far from the bound
-//!    for a proof in time), the knapsack search gets a quarter of the time left and a
+//!    for a proof in time), the knapsack search gets half of the time left and a
 //!    large-neighbourhood search (private `lns` module: the tickets of two to eight engineers at a
 //!    time re-solved exactly by the knapsack search) improves the best plan in the rest.
 //!    Other models go to the backend as the MIP above, with the remaining time
@@ -627,7 +627,7 @@ pub fn solve(model: &MipModel, options: &MipOptions) -> Result<MipSolution, Erro
     let mut multipliers = None;
     // Whether the fixing kept more than four fifths of the arcs: the incumbent is then too far
     // from the bound for the knapsack search to prove it in time, and a large-neighbourhood
-    // search from the best plan gets the last three quarters of its time.
+    // search from the best plan gets the last half of its time.
     let mut far_from_bound = false;
     if knapsack_search {
         let search_deadline = deadline.min(Instant::now() + options.time_limit / 10);
@@ -713,7 +713,7 @@ pub fn solve(model: &MipModel, options: &MipOptions) -> Result<MipSolution, Erro
             model.evaluate(&repaired).ok().map(|obj| (repaired, obj))
         };
         let search_deadline = if far_from_bound {
-            Instant::now() + deadline.saturating_duration_since(Instant::now()) / 4
+            Instant::now() + deadline.saturating_duration_since(Instant::now()) / 2
         } else {
             deadline
         };
