@@ -516,6 +516,31 @@ pub(crate) fn solve(
     polish: Polish<'_>,
     multipliers: Option<&[f64]>,
 ) -> BbResult {
+    solve_limited(
+        model,
+        fits,
+        start,
+        start_objective,
+        deadline,
+        polish,
+        multipliers,
+        usize::MAX,
+    )
+}
+
+/// [`solve`] that also stops after `max_nodes` nodes (then deterministic for a given input, unless
+/// the deadline comes first).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn solve_limited(
+    model: &MipModel,
+    fits: &[bool],
+    start: &[Option<u32>],
+    start_objective: i64,
+    deadline: Instant,
+    polish: Polish<'_>,
+    multipliers: Option<&[f64]>,
+    max_nodes: usize,
+) -> BbResult {
     let n = model.network().tickets();
     let (mut search, mut root, _) = setup(model, fits, start, start_objective, polish);
     // Warm multipliers (from [`reduce`]) need fewer root iterations.
@@ -533,15 +558,17 @@ pub(crate) fn solve(
     let mut stack = vec![root];
     let mut first = true;
     let mut exhausted = true;
+    let mut nodes = 0usize;
     while let Some(mut node) = stack.pop() {
         if ceil_bound(node.bound) >= search.best_objective {
             continue;
         }
-        if Instant::now() >= deadline {
+        if nodes >= max_nodes || Instant::now() >= deadline {
             stack.push(node);
             exhausted = false;
             break;
         }
+        nodes += 1;
         let (iterations, mu) = if first {
             (root_iterations, 2.0)
         } else {

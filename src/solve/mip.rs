@@ -37,8 +37,9 @@
 //!    the private `bb` and `penalty_search` modules), which also fixes arcs at every node; with
 //!    [`MipBackend::Highs`] HiGHS runs first, over the arcs left, on a third of the remaining time.
 //!    When the fixing keeps more than four fifths of the arcs (the plan is too far from the bound
-//!    for a proof in time), the knapsack search gets half of the time left and a tabu search over
-//!    shift and swap moves (private `tabu_search` module) polishes the best plan in the rest.
+//!    for a proof in time), the knapsack search gets half of the time left and a
+//!    large-neighbourhood search (private `lns` module: the tickets of two to eight engineers at a
+//!    time re-solved exactly by the knapsack search) improves the best plan in the rest.
 //!    Other models go to the backend as the MIP above, with the remaining time
 //!    and the relative gap (`microlp` or HiGHS). Every stage's plan and proven bound are combined:
 //!    the best plan, the highest bound. The relative gap stops HiGHS and microlp early; the
@@ -187,8 +188,8 @@ pub enum MipMethod {
     /// The model had no usable arc: every ticket unassigned, no backend called.
     Trivial,
     /// The Lagrangian heuristic, or the penalty local search after it (its assignment was not
-    /// improved by an exact stage, or none ran), or the tabu search that ends a solve whose
-    /// knapsack bound stays far from the plans (it improved the exact stages' plan).
+    /// improved by an exact stage, or none ran), or the large-neighbourhood search that ends a
+    /// solve whose knapsack bound stays far from the plans (it improved the exact stages' plan).
     Lagrangian,
     /// The exact backend's incumbent.
     Exact(MipBackend),
@@ -625,8 +626,8 @@ pub fn solve(model: &MipModel, options: &MipOptions) -> Result<MipSolution, Erro
     let mut exact_reduced = None;
     let mut multipliers = None;
     // Whether the fixing kept more than four fifths of the arcs: the incumbent is then too far
-    // from the bound for the knapsack search to prove it in time, and a tabu search from the best
-    // plan gets the last half of its time.
+    // from the bound for the knapsack search to prove it in time, and a large-neighbourhood
+    // search from the best plan gets the last half of its time.
     let mut far_from_bound = false;
     if knapsack_search {
         let search_deadline = deadline.min(Instant::now() + options.time_limit / 10);
@@ -732,14 +733,16 @@ pub fn solve(model: &MipModel, options: &MipOptions) -> Result<MipSolution, Erro
         }
         best.bound = best.bound.max(found.bound);
         // The knapsack search's dives (repaired knapsack solutions) find good plans early but
-        // rarely improve them late; the tabu search polishes the best of them.
+        // rarely improve them late; the large-neighbourhood search re-solves a few engineers at a
+        // time from the best of them.
         if far_from_bound && !gap_met(&best) {
-            if let Some((assignment, objective)) = super::tabu_search::improve(
+            if let Some((assignment, objective)) = super::lns::improve(
                 model,
                 &exact_reduced.fits,
                 &best.assignment,
                 best.objective,
                 deadline,
+                multipliers.as_deref(),
             ) {
                 best.assignment = assignment;
                 best.objective = objective;
