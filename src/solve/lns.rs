@@ -4,8 +4,8 @@
 //! with the knapsack-bound branch and bound of [`bb`](super::bb). This is the very large-scale
 //! neighbourhood search of Mitrovic-Minic and Punnen for the Generalized Assignment Problem (their
 //! "agent subset" neighbourhood): one step moves any number of tickets among the chosen engineers
-//! at once, which the shift and swap moves of the [penalty](super::penalty_search) and
-//! [tabu](super::tabu_search) searches cannot.
+//! at once, which the shift and swap moves of the [penalty search](super::penalty_search) (and
+//! of the tabu search this replaced) cannot.
 //!
 //! The sub-model keeps the general model's semantics: a freed ticket may stay unassigned at its
 //! penalty (in the GAP models the penalty is larger than any assignment, so it never does when the

@@ -22,7 +22,7 @@
 //! # How a solve proceeds
 //! 1. **Lagrangian bound and heuristic.** The hour and limit rows are moved into the objective with
 //!    multipliers `λ ≥ 0`; what remains is the network model with arc costs `c + Σ λ·w`, solved exactly
-//!    by the [flow](super::flow) solver, so each iteration gives a valid lower bound
+//!    by the [`flow`] solver, so each iteration gives a valid lower bound
 //!    `flow optimum − Σ λ·max`, which is at least the LP relaxation's bound. Multipliers follow the
 //!    subgradient method. Each subproblem solution is repaired into a feasible assignment (drop the
 //!    tickets that free the most time per unit of objective lost until every row holds, then insert the
@@ -354,7 +354,7 @@ impl MipModel {
     }
 
     /// Whether the model is a pure network: no hour budget or side limit can ever bind (each is at
-    /// least the total over the arcs it covers), so the [flow](super::flow) solver is exact for it.
+    /// least the total over the arcs it covers), so the [`flow`] solver is exact for it.
     pub fn is_network(&self) -> bool {
         let mut hours = vec![0u64; self.net.engineers()];
         let mut count = vec![0u64; self.net.engineers()];
@@ -548,7 +548,7 @@ impl Relaxed {
 /// Solves the model: Lagrangian bound and heuristic, then the exact backend when the model is small
 /// enough (see the [module docs](self)). Deterministic except where the time limit cuts a stage short.
 ///
-/// Cost: each Lagrangian iteration is one [flow](super::flow) solve on the model's network; the exact
+/// Cost: each Lagrangian iteration is one [`flow`] solve on the model's network; the exact
 /// stage is a branch and bound, exponential in the worst case, stopped by the time limit.
 ///
 /// # Errors

@@ -16,10 +16,6 @@ pub mod mip;
 pub mod network;
 mod penalty_search;
 mod plan;
-// Not in the pipeline since the large-neighbourhood search took its place; kept with its tests
-// for comparison.
-#[allow(dead_code)]
-mod tabu_search;
 pub(crate) mod time;
 
 pub use candidates::{

@@ -46,7 +46,7 @@ impl Rng {
     }
 }
 
-/// What the local searches (this one and the [tabu search](super::tabu_search)) read of a model.
+/// What the local search reads of a model.
 pub(crate) struct Arcs {
     /// Each ticket's arcs that fit, in the network's order.
     pub(crate) arcs: Vec<Vec<Arc>>,
