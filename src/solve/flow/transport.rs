@@ -286,6 +286,13 @@ struct Transport<'a> {
     held_len: Vec<u32>,
     ticket: Vec<TicketState>,
     queue: VecDeque<u32>,
+    /// Each ticket's best value apart from the engineer it holds (its penalty included), as the
+    /// last check (`requeue_outside`) found it; exact at the current prices while `settled`.
+    other: Vec<i64>,
+    /// Whether the last check found every ticket within `ε` and no price has risen since; price
+    /// lowering keeps `other` exact (prices only fall there), so the next phase's lowering and
+    /// first check need no arc scans.
+    settled: bool,
 }
 
 impl<'a> Transport<'a> {
@@ -313,6 +320,8 @@ impl<'a> Transport<'a> {
                 })
                 .collect(),
             queue: VecDeque::with_capacity(graph.penalty.len()),
+            other: vec![0; graph.penalty.len()],
+            settled: false,
         }
     }
 
@@ -360,6 +369,23 @@ impl<'a> Transport<'a> {
             }
         }
         (best_v, best_e, best_c, second_v)
+    }
+
+    /// The best value of `t` leaving engineer `skip` out (its penalty included): the first value of
+    /// [`Transport::options`], with a scan that stops sooner (at the first arc whose cost reaches
+    /// the best value, not the second best).
+    fn best_except(&self, t: usize, skip: u32) -> i64 {
+        let mut best = self.ticket[t].penalty;
+        let (engineers, costs) = self.graph.out(t);
+        for (&e, &c) in engineers.iter().zip(costs) {
+            if c >= best {
+                break;
+            }
+            if e != skip {
+                best = best.min(c + self.price[e as usize]);
+            }
+        }
+        best
     }
 
     /// Puts `t` on engineer `e` (which has room) at arc cost `c` with reservation `r`.
@@ -448,19 +474,31 @@ impl<'a> Transport<'a> {
     }
 
     /// Queues every ticket not within `ε` of its best option; returns how many. The tickets that stay
-    /// get their reservation afresh (their best value elsewhere).
-    fn requeue_outside(&mut self, eps: i64) -> usize {
+    /// get their reservation afresh (their best value elsewhere). With `cached`, each ticket's best
+    /// value elsewhere is read from `other` (exact while `settled`) instead of its arcs.
+    fn requeue_outside(&mut self, eps: i64, cached: bool) -> usize {
         let mut count = 0;
         for t in 0..self.ticket.len() {
             let h = self.ticket[t].holder;
+            if h == NONE {
+                self.queue.push_back(t as u32);
+                count += 1;
+                continue;
+            }
+            let other = if cached {
+                self.other[t]
+            } else {
+                // The unassigned option is not an engineer: `DUMMY` skips none.
+                let other = self.best_except(t, h);
+                self.other[t] = other;
+                other
+            };
             if h == DUMMY {
-                let (best, ..) = self.options(t, NONE);
-                if self.ticket[t].penalty <= best + eps {
+                if self.ticket[t].penalty <= other + eps {
                     continue;
                 }
                 self.ticket[t].holder = NONE;
-            } else if h != NONE {
-                let (other, ..) = self.options(t, h);
+            } else {
                 if self.value(t) <= other + eps {
                     self.ticket[t].reserve = other - self.ticket[t].held_cost;
                     continue;
@@ -483,6 +521,11 @@ impl<'a> Transport<'a> {
     ///
     /// Lowering prices keeps every ticket's bound: a held ticket pays less, and the reservations are
     /// recomputed by the check that follows (`requeue_outside`).
+    ///
+    /// While `settled`, each ticket's best value elsewhere comes from `other`, and the tickets next
+    /// to a lowered engineer update it: prices only fall here, so the best value elsewhere is the
+    /// old one or a lowered engineer's new one, and `other` stays exact without scanning every
+    /// ticket's arcs each round.
     fn lower_prices(&mut self) -> usize {
         let mut cut = vec![0i64; self.price.len()];
         for t in 0..self.ticket.len() {
@@ -490,15 +533,31 @@ impl<'a> Transport<'a> {
             if h == DUMMY || h == NONE {
                 continue;
             }
-            let (other, ..) = self.options(t, h);
+            let other = if self.settled {
+                self.other[t]
+            } else {
+                self.best_except(t, h)
+            };
             let c = &mut cut[h as usize];
             *c = (*c).max(self.value(t) - other);
         }
         let mut lowered = 0;
-        for (p, c) in self.price.iter_mut().zip(cut) {
-            if c > 0 && *p > 0 {
-                *p = (*p - c).max(0);
-                lowered += 1;
+        for (e, c) in cut.into_iter().enumerate() {
+            let p = self.price[e];
+            if c <= 0 || p <= 0 {
+                continue;
+            }
+            let p = (p - c).max(0);
+            self.price[e] = p;
+            lowered += 1;
+            if self.settled {
+                let (tickets, costs) = self.graph.into(e);
+                for (&t, &c) in tickets.iter().zip(costs) {
+                    if self.ticket[t as usize].holder != e as u32 {
+                        let o = &mut self.other[t as usize];
+                        *o = (*o).min(c + p);
+                    }
+                }
             }
         }
         lowered
@@ -513,11 +572,17 @@ impl<'a> Transport<'a> {
                 break;
             }
         }
-        self.requeue_outside(eps);
+        #[cfg(test)]
+        self.assert_other_exact();
+        self.requeue_outside(eps, self.settled);
+        // Bids raise prices: from here on the check reads every ticket's arcs.
+        self.settled = false;
         for _ in 0..MAX_CHECK_ROUNDS {
             self.run_queue(eps);
             self.reverse_bids(eps);
-            if self.requeue_outside(eps) == 0 {
+            if self.requeue_outside(eps, false) == 0 {
+                // Nothing moved and no price changed during that check: `other` is exact.
+                self.settled = true;
                 return Some(());
             }
         }
@@ -571,7 +636,7 @@ impl<'a> Transport<'a> {
             let old = self.ticket[who as usize].holder;
             self.detach(who);
             // Its reservation here: its best value anywhere else.
-            let (w, ..) = self.options(who as usize, e);
+            let w = self.best_except(who as usize, e);
             self.attach(who, e, who_cost, w - who_cost);
             if self.price[eu] > 0 && self.has_room(eu) {
                 free.push(e);
@@ -579,6 +644,65 @@ impl<'a> Transport<'a> {
             if old != DUMMY && self.price[old as usize] > 0 {
                 free.push(old);
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::collection::vec;
+    use proptest::prelude::*;
+
+    impl Transport<'_> {
+        /// While `settled`, `other` is what a scan of each ticket's arcs finds.
+        pub(super) fn assert_other_exact(&self) {
+            if !self.settled {
+                return;
+            }
+            for (t, s) in self.ticket.iter().enumerate() {
+                assert_eq!(self.other[t], self.options(t, s.holder).0, "ticket {t}");
+                assert_eq!(self.other[t], self.best_except(t, s.holder), "ticket {t}");
+            }
+        }
+    }
+
+    /// Networks with many ties and scarce to ample capacity, costs large enough for several phases.
+    fn networks() -> impl Strategy<Value = Network> {
+        (10..=50usize, 2..=10usize)
+            .prop_flat_map(|(n, m)| {
+                (
+                    vec(0..=4u32, m),
+                    vec(0..=60i64, n),
+                    vec(vec((0..m as u32, 0..=60i64), 0..=5), n),
+                )
+            })
+            .prop_map(|(capacity, penalty, rows)| {
+                let mut arcs = Vec::new();
+                for (t, row) in rows.iter().enumerate() {
+                    let mut seen = Vec::new();
+                    for &(e, c) in row {
+                        if !seen.contains(&e) {
+                            seen.push(e);
+                            arcs.push((t as u32, e, c * 97));
+                        }
+                    }
+                }
+                let penalty = penalty.iter().map(|p| p * 97).collect();
+                Network::new(capacity, penalty, arcs).expect("valid network")
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+        /// The cached best values elsewhere agree with a scan at every phase start (checked inside
+        /// `phase`), and the plan is optimal: equal to successive shortest paths.
+        #[test]
+        fn the_cached_best_values_stay_exact(net in networks()) {
+            let by_transport = solve(&net).expect("small costs scale");
+            let by_ssp = crate::solve::flow::ssp::solve(&net);
+            prop_assert_eq!(by_transport.objective, by_ssp.objective);
         }
     }
 }
