@@ -4,11 +4,14 @@
 //! cargo run --release --example city_day
 //! cargo run --release --example city_day -- --tickets 20000 --engineers 500 --policy optimiser
 //! cargo run --release --example city_day -- --json target/city_day.json --svg target/city_day.svg
+//! cargo run --release --example city_day -- --rules examples/policies/vip.policy
 //! ```
 //! Generates the day with [`generate`] (default 600 tickets, 100 engineers, seed 1), runs round-robin,
 //! nearest available, least loaded, greedy and the optimiser with a progress bar, prints the KPI table
 //! (Markdown) and how the optimiser compares with round-robin and nearest available, and writes the
-//! JSON reports and an SVG chart (open tickets over the day, SLA attainment per policy).
+//! JSON reports and an SVG chart (open tickets over the day, SLA attainment per policy). Each
+//! `--rules FILE` adds the optimiser running that policy of the rule language, named after the
+//! file (`vip` for `vip.policy`); a policy that does not check prints its diagnostics.
 #![forbid(unsafe_code)]
 
 #[path = "common/sim_report.rs"]
@@ -20,7 +23,7 @@ use dispatchkit::sim::generate::{CityParams, generate};
 use dispatchkit::sim::{SimConfig, Trigger};
 
 const USAGE: &str = "usage: city_day [--tickets N] [--engineers M] [--seed S] [--every MIN | --on-event]\n                \
-     [--policy NAME] [--json FILE] [--svg FILE]\n       \
+     [--policy NAME] [--rules FILE]... [--json FILE] [--svg FILE]\n       \
      defaults: 600 tickets, 100 engineers, seed 1, every 5 minutes, all policies, --svg target/city_day.svg";
 
 struct Args {
@@ -29,6 +32,7 @@ struct Args {
     seed: u64,
     trigger: Trigger,
     policy: Option<String>,
+    rules: Vec<String>,
     json: Option<String>,
     svg: String,
 }
@@ -45,6 +49,7 @@ fn parse_args() -> Result<Args, String> {
         seed: 1,
         trigger: Trigger::Every { minutes: 5 },
         policy: None,
+        rules: Vec::new(),
         json: None,
         svg: "target/city_day.svg".to_string(),
     };
@@ -61,6 +66,7 @@ fn parse_args() -> Result<Args, String> {
             }
             "--on-event" => a.trigger = Trigger::OnEvent,
             "--policy" => a.policy = Some(value(&flag, it.next())?),
+            "--rules" => a.rules.push(value(&flag, it.next())?),
             "--json" => a.json = Some(value(&flag, it.next())?),
             "--svg" => a.svg = value(&flag, it.next())?,
             "-h" | "--help" => return Err(USAGE.to_string()),
@@ -81,11 +87,20 @@ fn main() -> ExitCode {
     let scenario = generate(&CityParams::new(args.seed, args.tickets, args.engineers));
     let config = SimConfig::default().trigger(args.trigger);
     let mut policies = sim_report::all_policies();
+    for path in &args.rules {
+        match sim_report::rules_policy(path) {
+            Ok(p) => policies.push(p),
+            Err(e) => {
+                eprint!("{e}");
+                return ExitCode::from(2);
+            }
+        }
+    }
     if let Some(name) = &args.policy {
         policies.retain(|p| p.name() == name);
         if policies.is_empty() {
             eprintln!(
-                "unknown policy `{name}` (round-robin, nearest available, least loaded, greedy, optimiser)"
+                "unknown policy `{name}` (round-robin, nearest available, least loaded, greedy, optimiser, or a --rules file's name)"
             );
             return ExitCode::from(2);
         }

@@ -629,3 +629,55 @@ fn the_optimiser_runs_a_policy_file() {
         rr.travel_km_per_ticket
     );
 }
+
+/// A policy of the rule language with the built-in rules plans every cycle as the optimiser does:
+/// the same report, figure for figure, on a generated day.
+#[test]
+fn the_default_rules_in_the_simulator_plan_as_the_optimiser() {
+    let scenario = generate(&CityParams::new(3, 240, 30));
+    let config = SimConfig::default();
+    let a = simulate(&scenario, &config, &mut DispatcherPolicy::optimiser()).unwrap();
+    let rules = dispatchkit::Config::default().default_policy();
+    let mut with_rules = DispatcherPolicy::with_rules("optimiser", rules);
+    let b = simulate(&scenario, &config, &mut with_rules).unwrap();
+    assert!(a.kpis.resolved > 0);
+    assert_eq!(a.to_json(), b.to_json());
+}
+
+/// The simulated dispatcher follows the policy it is given: a rule that excludes the nearest
+/// engineer sends the far one, and a reach nobody is within leaves the ticket unassigned.
+#[test]
+fn a_rules_policy_decides_who_is_sent() {
+    let scenario = tiny(
+        vec![
+            Engineer::new("near", at(1.0), 1).with_skill("network", 3),
+            Engineer::new("far", at(5.0), 1).with_skill("network", 3),
+        ],
+        vec![ticket("T-1", 0.0, 60, 30)],
+    );
+    let policy = |requires: &str| {
+        let text = format!(
+            "policy \"test\" version 1\n\
+             require skill: engineer.skill(ticket.category) >= ticket.min_level\n\
+             {requires}\n\
+             limit capacity: engineer.open_tickets + assigned <= engineer.capacity\n\
+             penalize distance 1 per km: travel\n"
+        );
+        dispatchkit::rules::Policy::parse("test.policy", &text).unwrap()
+    };
+    let run = |rules| {
+        let mut p = DispatcherPolicy::with_rules("rules", rules);
+        simulate(&scenario, &exact(), &mut p).unwrap().kpis
+    };
+    let optimiser = simulate(&scenario, &exact(), &mut DispatcherPolicy::optimiser()).unwrap();
+    assert!((optimiser.kpis.travel_km - distance_km(at(0.0), at(1.0))).abs() < 1e-9);
+
+    let anyone = run(policy("require reach: travel <= 50km"));
+    assert!((anyone.travel_km - distance_km(at(0.0), at(1.0))).abs() < 1e-9);
+    let not_near = run(policy("require not_near: engineer.id != \"near\""));
+    assert_eq!(not_near.resolved, 1);
+    assert!((not_near.travel_km - distance_km(at(0.0), at(5.0))).abs() < 1e-9);
+    let nobody = run(policy("require reach: travel <= 0.5km"));
+    assert_eq!((nobody.resolved, nobody.never_assigned), (0, 1));
+    assert_eq!(nobody.travel_km, 0.0);
+}

@@ -25,6 +25,17 @@ pub fn all_policies() -> Vec<Box<dyn Policy>> {
     ]
 }
 
+/// The optimiser running the rule-language policy in `path`, named after the file's stem; the
+/// error is the policy's rendered diagnostics, or why the file could not be read.
+pub fn rules_policy(path: &str) -> Result<Box<dyn Policy>, String> {
+    let source = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}\n"))?;
+    let rules = dispatchkit::rules::Policy::parse(path, &source).map_err(|d| d.render())?;
+    let name = std::path::Path::new(path)
+        .file_stem()
+        .map_or_else(|| path.to_string(), |s| s.to_string_lossy().into_owned());
+    Ok(Box::new(DispatcherPolicy::with_rules(name, rules)))
+}
+
 /// Runs every policy with a progress bar (simulated time) and returns the reports with the
 /// wall-clock seconds each run took.
 pub fn run_all(

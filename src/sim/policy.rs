@@ -273,8 +273,8 @@ impl Policy for LeastLoaded {
 }
 
 /// A policy that hands each cycle to the library's [`Dispatcher`]: the exact optimiser
-/// ([`SolverKind::Flow`]) or the greedy baseline, with whatever [`Config`] (and, once they exist,
-/// routing rules compiled into it) the dispatcher was built with.
+/// ([`SolverKind::Flow`]) or the greedy baseline, with whatever [`Config`] and routing policy
+/// ([`crate::rules::Policy`]; see [`DispatcherPolicy::with_rules`]) the dispatcher was built with.
 ///
 /// At each cycle the waiting tickets are the batch and the engineers the fleet, each placed where
 /// it will be free, with `open_tickets` = tickets held (so the capacity rule and the load cost see
@@ -307,6 +307,20 @@ impl DispatcherPolicy {
     /// The exact optimiser ([`SolverKind::Flow`]) with the library's default [`Config`].
     pub fn optimiser() -> DispatcherPolicy {
         DispatcherPolicy::new("optimiser", Dispatcher::new(sim_config(SolverKind::Flow)))
+    }
+
+    /// The exact optimiser running `rules`, a policy of the rule language, instead of the default
+    /// one, with the same simulator settings as [`DispatcherPolicy::optimiser`]: each cycle the
+    /// policy triages the waiting tickets (`derive`), filters the pairs (`require`), prices them
+    /// (its scores are the cost) and bounds the plan (`limit`). With
+    /// [`Config::default_policy`] as `rules` it plans exactly as [`DispatcherPolicy::optimiser`].
+    /// A policy that reads a declared field the scenario's tickets or engineers lack makes the
+    /// run fail with that error at the first cycle.
+    pub fn with_rules(name: impl Into<String>, rules: crate::rules::Policy) -> DispatcherPolicy {
+        DispatcherPolicy::new(
+            name,
+            Dispatcher::with_policy(sim_config(SolverKind::Flow), rules),
+        )
     }
 
     /// The greedy baseline ([`SolverKind::Greedy`]) with the same cost as
