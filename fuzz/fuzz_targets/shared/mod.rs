@@ -10,7 +10,7 @@ use dispatchkit::solve::{flow, lp};
 use dispatchkit::{Dispatcher, Fleet, Plan, SolverKind, Ticket};
 
 /// The example policies, by file name.
-pub const POLICIES: [(&str, &str); 12] = [
+pub const POLICIES: [(&str, &str); 13] = [
     (
         "continuity",
         include_str!("../../../examples/policies/continuity.policy"),
@@ -38,6 +38,10 @@ pub const POLICIES: [(&str, &str); 12] = [
     (
         "round_robin",
         include_str!("../../../examples/policies/round_robin.policy"),
+    ),
+    (
+        "service_desk",
+        include_str!("../../../examples/policies/service_desk.policy"),
     ),
     (
         "skill_level",
