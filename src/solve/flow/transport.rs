@@ -675,6 +675,7 @@ mod tests {
     use super::*;
     use proptest::collection::vec;
     use proptest::prelude::*;
+    use proptest::sample::subsequence;
 
     impl Transport<'_> {
         /// While `settled`, `other` is what a scan of each ticket's arcs finds.
@@ -689,28 +690,25 @@ mod tests {
         }
     }
 
-    /// Networks with many ties and scarce to ample capacity, costs large enough for several phases.
+    /// Networks with many ties and scarce to ample capacity, costs large enough for several phases:
+    /// each ticket has up to five distinct engineers.
     fn networks() -> impl Strategy<Value = Network> {
         (10..=50usize, 2..=10usize)
             .prop_flat_map(|(n, m)| {
+                let engineers: Vec<u32> = (0..m as u32).collect();
                 (
                     // Some engineers hold more tickets than `lower_prices` puts back from its array.
                     vec(prop_oneof![0..=4u32, 9..=12u32], m),
                     vec(0..=60i64, n),
-                    vec(vec((0..m as u32, 0..=60i64), 0..=5), n),
+                    vec((subsequence(engineers, 0..=m.min(5)), vec(0..=60i64, 5)), n),
                 )
             })
             .prop_map(|(capacity, penalty, rows)| {
-                let mut arcs = Vec::new();
-                for (t, row) in rows.iter().enumerate() {
-                    let mut seen = Vec::new();
-                    for &(e, c) in row {
-                        if !seen.contains(&e) {
-                            seen.push(e);
-                            arcs.push((t as u32, e, c * 97));
-                        }
-                    }
-                }
+                let arcs = (rows.iter().enumerate())
+                    .flat_map(|(t, (es, cs))| {
+                        es.iter().zip(cs).map(move |(&e, &c)| (t as u32, e, c * 97))
+                    })
+                    .collect();
                 let penalty = penalty.iter().map(|p| p * 97).collect();
                 Network::new(capacity, penalty, arcs).expect("valid network")
             })
