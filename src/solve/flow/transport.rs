@@ -35,6 +35,11 @@
 //! again as far as needed. Lowering prices only ever helps the tickets already held, so the phase's
 //! invariant and its end checks are unchanged.
 //!
+//! The lowering and the phase's first check need each ticket's best value elsewhere. The last check
+//! of the previous phase computed it for every ticket, and no price has risen since, so it is kept:
+//! when an engineer's price falls, only the tickets next to it can gain, and they take the new value
+//! where it is lower. Only the checks after bids scan every ticket's arcs.
+//!
 //! # Layout
 //! The solver renumbers tickets and engineers in breadth-first order over the candidate graph
 //! (Cuthill–McKee style), so that the tickets next to an engineer, and the engineers next to a
