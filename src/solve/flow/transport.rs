@@ -350,8 +350,8 @@ impl<'a> Transport<'a> {
     }
 
     /// Best option of `t` as (value, engineer or NONE for "unassigned", arc cost) and the value of the
-    /// second best. `skip` leaves one engineer out.
-    fn options(&self, t: usize, skip: u32) -> (i64, u32, i64, i64) {
+    /// second best.
+    fn options(&self, t: usize) -> (i64, u32, i64, i64) {
         let (mut best_v, mut best_e, mut best_c, mut second_v) =
             (self.ticket[t].penalty, NONE, 0, i64::MAX);
         let (engineers, costs) = self.graph.out(t);
@@ -360,25 +360,19 @@ impl<'a> Transport<'a> {
             if c >= second_v {
                 break;
             }
-            if e == skip {
-                continue;
-            }
+            // Branch-free: whether an arc beats the best is data-dependent.
             let v = c + self.price[e as usize];
-            if v < best_v {
-                second_v = best_v;
-                best_v = v;
-                best_e = e;
-                best_c = c;
-            } else if v < second_v {
-                second_v = v;
-            }
+            let better = v < best_v;
+            second_v = if better { best_v } else { second_v.min(v) };
+            best_c = if better { c } else { best_c };
+            best_e = if better { e } else { best_e };
+            best_v = if better { v } else { best_v };
         }
         (best_v, best_e, best_c, second_v)
     }
 
-    /// The best value of `t` leaving engineer `skip` out (its penalty included): the first value of
-    /// [`Transport::options`], with a scan that stops sooner (at the first arc whose cost reaches
-    /// the best value, not the second best).
+    /// The best value of `t` leaving engineer `skip` out (its penalty included), with a scan that
+    /// stops at the first arc whose cost reaches it.
     fn best_except(&self, t: usize, skip: u32) -> i64 {
         let mut best = self.ticket[t].penalty;
         let (engineers, costs) = self.graph.out(t);
@@ -430,7 +424,7 @@ impl<'a> Transport<'a> {
     /// One bid of ticket `t`.
     fn bid(&mut self, t: u32, eps: i64) {
         let tu = t as usize;
-        let (_, e, c, second_v) = self.options(tu, NONE);
+        let (_, e, c, second_v) = self.options(tu);
         if e == NONE {
             self.ticket[tu].holder = DUMMY;
             return;
@@ -689,7 +683,6 @@ mod tests {
                 return;
             }
             for (t, s) in self.ticket.iter().enumerate() {
-                assert_eq!(self.other[t], self.options(t, s.holder).0, "ticket {t}");
                 assert_eq!(self.other[t], self.best_except(t, s.holder), "ticket {t}");
             }
         }
