@@ -187,6 +187,9 @@ struct Search<'a> {
 /// The most repaired candidates [`Search`] remembers.
 const MAX_OFFERED: usize = 4096;
 
+/// The most tickets over all remembered candidates (about 32 MB): large models remember fewer.
+const MAX_OFFERED_CELLS: usize = 1 << 22;
+
 /// The Lagrangian subproblem at one node for multipliers `u`: its value and, per ticket, the
 /// engineers whose knapsack took it.
 struct Sub {
@@ -393,7 +396,9 @@ impl Search<'_> {
                 self.best = assignment;
             }
         }
-        if self.offered.len() >= MAX_OFFERED {
+        if self.offered.len() >= MAX_OFFERED
+            || (self.offered.len() + 1) * candidate.len() > MAX_OFFERED_CELLS
+        {
             self.offered.clear();
         }
         self.offered.insert(candidate);
