@@ -23,6 +23,7 @@
 //! INVARIANT: every node on the stack carries a valid lower bound of its subtree (its parent's
 //! bound), so the minimum over the stack and the incumbent is a proven bound when time runs out.
 
+use rustc_hash::FxHashSet;
 use web_time::Instant;
 
 use super::mip::MipModel;
@@ -89,6 +90,83 @@ fn ceil_bound(value: f64) -> i64 {
     (value - 1e-6 * value.abs().max(1.0)).ceil() as i64
 }
 
+/// The 0/1 knapsack of one engineer's Lagrangian subproblem: items `(arc, r, minutes)` with
+/// `r < 0`, minimise the sum of `r` within `cap` minutes. Exact dynamic program over capacities,
+/// bounded by the items seen so far: before item `i`, no capacity beyond the minutes of items
+/// `0..i` (at most `cap`) can be worth more than that sum, so row `i` only computes capacities up
+/// to `min(cap, W_i)` and the table above it stays flat (`dp[c] = dp[W_i]`). When every item fits
+/// (`W ≤ cap`) and no table is needed, all items are taken without a table. The values and the
+/// choice of items are those of the plain table over all capacities (same additions, same
+/// comparisons, in the same item order).
+#[derive(Default)]
+struct Knapsack {
+    /// `dp[c]`: the best sum within `c` minutes, over all items (valid for `0..=cap` after a
+    /// `solve` with `table`).
+    dp: Vec<f64>,
+    /// Row `i`, capacity `c` (`w_i ≤ c ≤ high[i]`): item `i` is in the best choice of items `0..=i`
+    /// within `c` minutes. Cells outside that range are never read (and not cleared).
+    keep: Vec<bool>,
+    /// The highest capacity row `i` computes.
+    high: Vec<usize>,
+    /// The items (indices into the slice given to `solve`) of the best choice, in reverse order.
+    chosen: Vec<usize>,
+}
+
+impl Knapsack {
+    /// The best sum of `r` within `cap`; the items in [`Knapsack::chosen`]. With `table`,
+    /// [`Knapsack::dp`] holds the best sum for every capacity `0..=cap`.
+    fn solve(&mut self, items: &[(usize, f64, usize)], cap: usize, table: bool) -> f64 {
+        self.chosen.clear();
+        let total: usize = items.iter().map(|&(_, _, w)| w).sum();
+        if total <= cap && !table {
+            // Every item fits: all of them, summed in the table's order.
+            self.chosen.extend((0..items.len()).rev());
+            return items.iter().fold(0.0, |sum, &(_, r, _)| sum + r);
+        }
+        let stride = cap + 1;
+        self.dp.clear();
+        self.dp.resize(stride, 0.0);
+        if self.keep.len() < items.len() * stride {
+            self.keep.resize(items.len() * stride, false);
+        }
+        self.high.clear();
+        let mut reach = 0usize;
+        for (i, &(_, r, w)) in items.iter().enumerate() {
+            let high = (reach + w).min(cap);
+            let flat = self.dp[reach];
+            for v in &mut self.dp[reach + 1..=high] {
+                *v = flat;
+            }
+            let row = &mut self.keep[i * stride..(i + 1) * stride];
+            for c in (w..=high).rev() {
+                let with = self.dp[c - w] + r;
+                let better = with < self.dp[c];
+                if better {
+                    self.dp[c] = with;
+                }
+                row[c] = better;
+            }
+            self.high.push(high);
+            reach = high;
+        }
+        let best = self.dp[reach];
+        if table {
+            for v in &mut self.dp[reach + 1..=cap] {
+                *v = best;
+            }
+        }
+        let mut c = reach;
+        for (i, &(_, _, w)) in items.iter().enumerate().rev() {
+            c = c.min(self.high[i]);
+            if c >= w && self.keep[i * stride + c] {
+                self.chosen.push(i);
+                c -= w;
+            }
+        }
+        best
+    }
+}
+
 struct Search<'a> {
     arcs: Vec<Arc>,
     /// Arc indices per engineer and per ticket.
@@ -98,10 +176,19 @@ struct Search<'a> {
     best: Vec<Option<u32>>,
     best_objective: i64,
     polish: Polish<'a>,
-    /// Dynamic-programming scratch.
-    dp: Vec<f64>,
-    keep: Vec<bool>,
+    /// The knapsack dynamic program and its scratch.
+    knapsack: Knapsack,
+    /// Scratch: one engineer's knapsack items `(arc, r, minutes)`.
+    items: Vec<(usize, f64, usize)>,
+    /// Candidates already repaired (forgotten all at once at [`MAX_OFFERED`]).
+    offered: FxHashSet<Vec<Option<u32>>>,
 }
+
+/// The most repaired candidates [`Search`] remembers.
+const MAX_OFFERED: usize = 4096;
+
+/// The most tickets over all remembered candidates (about 32 MB): large models remember fewer.
+const MAX_OFFERED_CELLS: usize = 1 << 22;
 
 /// The Lagrangian subproblem at one node for multipliers `u`: its value and, per ticket, the
 /// engineers whose knapsack took it.
@@ -130,22 +217,26 @@ impl Search<'_> {
         let mut taken: Vec<Vec<u32>> = vec![Vec::new(); n];
         for e in 0..self.by_engineer.len() {
             let cap = node.residual[e] as usize;
-            let items: Vec<(usize, f64, usize)> = self.by_engineer[e]
-                .iter()
-                .filter(|&&a| {
-                    let arc = self.arcs[a];
-                    !node.forbidden[a]
-                        && node.fixed[arc.ticket as usize].is_none()
-                        && arc.minutes as usize <= cap
-                })
-                .filter_map(|&a| {
-                    let arc = self.arcs[a];
-                    let t = arc.ticket as usize;
-                    let r = (arc.cost - self.penalty[t]) as f64 + u[t];
-                    (r < 0.0).then_some((a, r, arc.minutes as usize))
-                })
-                .collect();
+            let mut items = std::mem::take(&mut self.items);
+            items.clear();
+            items.extend(
+                self.by_engineer[e]
+                    .iter()
+                    .filter(|&&a| {
+                        let arc = self.arcs[a];
+                        !node.forbidden[a]
+                            && node.fixed[arc.ticket as usize].is_none()
+                            && arc.minutes as usize <= cap
+                    })
+                    .filter_map(|&a| {
+                        let arc = self.arcs[a];
+                        let t = arc.ticket as usize;
+                        let r = (arc.cost - self.penalty[t]) as f64 + u[t];
+                        (r < 0.0).then_some((a, r, arc.minutes as usize))
+                    }),
+            );
             if items.is_empty() {
+                self.items = items;
                 if let Some(delta) = delta.as_deref_mut() {
                     self.deltas_of(e, node, u, &[0.0], 0, delta);
                     // With no item the knapsack is empty at every capacity.
@@ -160,32 +251,17 @@ impl Search<'_> {
                 }
                 continue;
             }
-            self.dp.clear();
-            self.dp.resize(cap + 1, 0.0);
-            self.keep.clear();
-            self.keep.resize(items.len() * (cap + 1), false);
-            for (i, &(_, r, w)) in items.iter().enumerate() {
-                for c in (w..=cap).rev() {
-                    let with = self.dp[c - w] + r;
-                    if with < self.dp[c] {
-                        self.dp[c] = with;
-                        self.keep[i * (cap + 1) + c] = true;
-                    }
-                }
-            }
-            value += self.dp[cap];
+            let sum = self.knapsack.solve(&items, cap, delta.is_some());
+            value += sum;
             if let Some(delta) = delta.as_deref_mut() {
-                let dp = std::mem::take(&mut self.dp);
-                self.deltas_of(e, node, u, &dp, cap, delta);
-                self.dp = dp;
+                let knapsack = std::mem::take(&mut self.knapsack);
+                self.deltas_of(e, node, u, &knapsack.dp, cap, delta);
+                self.knapsack = knapsack;
             }
-            let mut c = cap;
-            for (i, &(a, _, w)) in items.iter().enumerate().rev() {
-                if self.keep[i * (cap + 1) + c] {
-                    taken[self.arcs[a].ticket as usize].push(e as u32);
-                    c -= w;
-                }
+            for &i in &self.knapsack.chosen {
+                taken[self.arcs[items[i].0].ticket as usize].push(e as u32);
             }
+            self.items = items;
         }
         Sub { value, taken }
     }
@@ -309,12 +385,23 @@ impl Search<'_> {
                     .min_by_key(|&e| (self.cost(t, e), e)),
             })
             .collect();
+        // The repair is a function of the candidate, and the incumbent only gets better: a
+        // candidate offered before cannot beat it now.
+        if self.offered.contains(&candidate) {
+            return;
+        }
         if let Some((assignment, objective)) = (self.polish)(&candidate) {
             if objective < self.best_objective {
                 self.best_objective = objective;
                 self.best = assignment;
             }
         }
+        if self.offered.len() >= MAX_OFFERED
+            || (self.offered.len() + 1) * candidate.len() > MAX_OFFERED_CELLS
+        {
+            self.offered.clear();
+        }
+        self.offered.insert(candidate);
     }
 
     fn cost(&self, t: usize, e: u32) -> i64 {
@@ -408,8 +495,9 @@ fn setup<'a>(
         best: start.to_vec(),
         best_objective: start_objective,
         polish,
-        dp: Vec::new(),
-        keep: Vec::new(),
+        knapsack: Knapsack::default(),
+        items: Vec::new(),
+        offered: FxHashSet::default(),
     };
     let mut root = Node {
         fixed: vec![None; n],
@@ -421,6 +509,22 @@ fn setup<'a>(
     };
     search.settle(&mut root);
     (search, root, index)
+}
+
+/// Starts the root's free tickets at `multipliers` (one per ticket, from an earlier ascent) and
+/// returns the root's number of subgradient iterations: warm multipliers need fewer.
+fn warm_start(root: &mut Node, multipliers: Option<&[f64]>) -> usize {
+    match multipliers {
+        Some(u) if u.len() == root.fixed.len() => {
+            for (t, &v) in u.iter().enumerate() {
+                if root.fixed[t].is_none() {
+                    root.u[t] = v;
+                }
+            }
+            100
+        }
+        _ => 400,
+    }
 }
 
 /// What [`reduce`] found: the arcs that may still be in an assignment better than the incumbent,
@@ -449,10 +553,12 @@ pub(crate) fn reduce(
     start_objective: i64,
     deadline: Instant,
     polish: Polish<'_>,
+    multipliers: Option<&[f64]>,
 ) -> Reduction {
     let net = model.network();
-    let (mut search, root, index) = setup(model, fits, start, start_objective, polish);
-    let (value, u, solved) = search.ascend(&root, 400, 2.0, deadline);
+    let (mut search, mut root, index) = setup(model, fits, start, start_objective, polish);
+    let iterations = warm_start(&mut root, multipliers);
+    let (value, u, solved) = search.ascend(&root, iterations, 2.0, deadline);
     let mut delta = vec![0.0; search.arcs.len()];
     let sub = search.subproblem_with(&root, &u, Some(&mut delta));
     search.offer(&root, &sub);
@@ -543,18 +649,7 @@ pub(crate) fn solve_limited(
 ) -> BbResult {
     let n = model.network().tickets();
     let (mut search, mut root, _) = setup(model, fits, start, start_objective, polish);
-    // Warm multipliers (from [`reduce`]) need fewer root iterations.
-    let root_iterations = match multipliers {
-        Some(u) if u.len() == n => {
-            for (t, &v) in u.iter().enumerate() {
-                if root.fixed[t].is_none() {
-                    root.u[t] = v;
-                }
-            }
-            100
-        }
-        _ => 400,
-    };
+    let root_iterations = warm_start(&mut root, multipliers);
     let mut stack = vec![root];
     let mut first = true;
     let mut exhausted = true;
@@ -679,8 +774,90 @@ mod tests {
         }
     }
 
+    /// The plain table over every capacity that the bounded one replaced: the value, the best sum
+    /// at every capacity, and the chosen items (in reverse order).
+    fn plain_knapsack(items: &[(usize, f64, usize)], cap: usize) -> (f64, Vec<f64>, Vec<usize>) {
+        let mut dp = vec![0.0f64; cap + 1];
+        let mut keep = vec![false; items.len() * (cap + 1)];
+        for (i, &(_, r, w)) in items.iter().enumerate() {
+            for c in (w..=cap).rev() {
+                let with = dp[c - w] + r;
+                if with < dp[c] {
+                    dp[c] = with;
+                    keep[i * (cap + 1) + c] = true;
+                }
+            }
+        }
+        let mut chosen = Vec::new();
+        let mut c = cap;
+        for (i, &(_, _, w)) in items.iter().enumerate().rev() {
+            if keep[i * (cap + 1) + c] {
+                chosen.push(i);
+                c -= w;
+            }
+        }
+        (dp[cap], dp, chosen)
+    }
+
+    /// Items `(index, r < 0, 1..=w_max minutes)` with `r` on a grid (ties happen) and a capacity.
+    fn knapsack_items() -> impl Strategy<Value = (Vec<(usize, f64, usize)>, usize)> {
+        (1usize..=12, 1usize..=40).prop_flat_map(|(len, w_max)| {
+            (
+                proptest::collection::vec((1i32..=40, 1..=w_max), len).prop_map(|v| {
+                    v.into_iter()
+                        .enumerate()
+                        .map(|(i, (r, w))| (i, -f64::from(r) * 0.25, w))
+                        .collect::<Vec<_>>()
+                }),
+                0usize..=(len * w_max),
+            )
+        })
+    }
+
     proptest! {
         #![proptest_config(config())]
+
+        /// The bounded knapsack table gives the brute-force optimum over all subsets, and exactly
+        /// the plain table's value, table and choice of items (the search's results do not change).
+        #[test]
+        fn knapsack_matches_brute_force_and_the_plain_table(
+            (items, cap) in knapsack_items(),
+            table in any::<bool>(),
+        ) {
+            let fits: Vec<&(usize, f64, usize)> = items.iter().filter(|i| i.2 <= cap).collect();
+            let items: Vec<(usize, f64, usize)> = fits.into_iter().copied().collect();
+            prop_assume!(!items.is_empty());
+            // Brute force over every subset (exact: the sums are multiples of 1/4).
+            let mut best = 0.0f64;
+            for mask in 0u32..(1 << items.len()) {
+                let (mut r, mut w) = (0.0, 0);
+                for (i, item) in items.iter().enumerate() {
+                    if mask >> i & 1 == 1 {
+                        r += item.1;
+                        w += item.2;
+                    }
+                }
+                if w <= cap && r < best {
+                    best = r;
+                }
+            }
+            let mut k = Knapsack::default();
+            // Twice, so that the second call reads a table the first one left behind.
+            for _ in 0..2 {
+                let value = k.solve(&items, cap, table);
+                prop_assert_eq!(value, best);
+                let (plain, plain_dp, plain_chosen) = plain_knapsack(&items, cap);
+                prop_assert_eq!(value, plain);
+                prop_assert_eq!(&k.chosen, &plain_chosen);
+                let weight: usize = k.chosen.iter().map(|&i| items[i].2).sum();
+                let sum: f64 = k.chosen.iter().map(|&i| items[i].1).sum();
+                prop_assert!(weight <= cap);
+                prop_assert_eq!(sum, value);
+                if table {
+                    prop_assert_eq!(&k.dp[..=cap], &plain_dp[..]);
+                }
+            }
+        }
 
         /// Reduced-cost fixing never removes the optimum: the best assignment over the arcs left
         /// equals the best over all arcs, for an incumbent that is the empty assignment or a
@@ -705,10 +882,23 @@ mod tests {
             };
             let start_objective = model.evaluate(&start).unwrap();
             let deadline = Instant::now() + Duration::from_secs(5);
-            let r = reduce(&model, &all, &start, start_objective, deadline, polish);
+            let r = reduce(&model, &all, &start, start_objective, deadline, polish, None);
             prop_assert!(r.bound <= optimum);
             prop_assert_eq!(model.evaluate(&r.assignment), Ok(r.objective));
             prop_assert_eq!(brute_force(&model, &r.fits), optimum);
+            // Fixing again over the arcs left, warm-started with the multipliers, against the
+            // optimum found by a search over them: still keeps the optimum.
+            let far = Instant::now() + Duration::from_secs(5);
+            let found = solve(&model, &r.fits, &r.assignment, r.objective, far, polish, Some(&r.multipliers));
+            prop_assert_eq!(found.objective, optimum);
+            let again = reduce(
+                &model, &r.fits, &found.assignment, found.objective, far, polish, Some(&r.multipliers),
+            );
+            prop_assert!(again.bound <= optimum);
+            prop_assert_eq!(model.evaluate(&again.assignment), Ok(again.objective));
+            prop_assert_eq!(again.objective, optimum);
+            prop_assert!(again.fits.iter().zip(&r.fits).all(|(&now, &before)| !now || before));
+            prop_assert_eq!(brute_force(&model, &again.fits), optimum);
         }
     }
 }

@@ -344,6 +344,7 @@ pub(crate) fn improve(
         iterations: MAX_ITERATIONS,
         // At most half of the engineers: a larger sub-problem is most of the model again.
         subset: MAX_SUBSET.min((m / 2).max(2)),
+        patience: u64::MAX,
     };
     improve_for(
         model,
@@ -356,6 +357,40 @@ pub(crate) fn improve(
     )
 }
 
+/// [`improve`] that also stops after two cycles through every subset size (a round of one subset
+/// per engineer at each size) without a better plan: a short search for a plan near the optimum
+/// before the exact stages.
+pub(crate) fn improve_briefly(
+    model: &MipModel,
+    fits: &[bool],
+    start: &[Option<u32>],
+    start_objective: i64,
+    deadline: Instant,
+    multipliers: Option<&[f64]>,
+) -> Option<(Vec<Option<u32>>, i64)> {
+    let m = model.network().engineers();
+    let subset = MAX_SUBSET.min((m / 2).max(2));
+    let sizes = subset.min(m).saturating_sub(2) + 1;
+    let limits = Limits {
+        iterations: MAX_ITERATIONS,
+        subset,
+        patience: STALL_CYCLES * (m * sizes) as u64,
+    };
+    improve_for(
+        model,
+        fits,
+        start,
+        start_objective,
+        deadline,
+        multipliers,
+        limits,
+    )
+}
+
+/// The cycles through every subset size without a better plan after which
+/// [`improve_briefly`] stops.
+const STALL_CYCLES: u64 = 2;
+
 /// How long [`improve_for`] runs and how large its subsets get.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Limits {
@@ -363,6 +398,8 @@ pub(crate) struct Limits {
     pub(crate) iterations: u64,
     /// The most engineers in one subset.
     pub(crate) subset: usize,
+    /// Stop after this many sub-problems in a row without a better plan.
+    pub(crate) patience: u64,
 }
 
 /// [`improve`] with explicit limits.
@@ -391,9 +428,11 @@ pub(crate) fn improve_for(
     let mut k = smallest;
     let mut idle = 0usize;
     let mut iteration = 0u64;
+    let mut since_better = 0u64;
     // Subsets whose plan is proven optimal, with the snapshot it was proven at.
     let mut solved: BTreeMap<Vec<usize>, Vec<u64>> = BTreeMap::new();
-    while iteration < max_iterations && Instant::now() < deadline {
+    while iteration < max_iterations && since_better < limits.patience && Instant::now() < deadline
+    {
         iteration += 1;
         if next == m {
             // A new round: every engineer seeds one subset, in a random order.
@@ -409,6 +448,7 @@ pub(crate) fn improve_for(
             .map(|_| search.subset(seed, k, &mut rng))
             .find(|s| solved.get(s) != Some(&search.snapshot(s)));
         let Some(members) = members else {
+            since_better += 1;
             idle += 1;
             if idle >= m {
                 k = if k >= largest { smallest } else { k + 1 };
@@ -418,6 +458,7 @@ pub(crate) fn improve_for(
         };
         let (change, proven) = search.solve_subset(&members, deadline);
         let improved = change.as_ref().is_some_and(|c| c.delta < 0);
+        since_better = if improved { 0 } else { since_better + 1 };
         if let Some(change) = change {
             search.apply(&members, &change);
         }
@@ -595,7 +636,7 @@ mod tests {
             let far = Instant::now() + Duration::from_secs(30);
             let optimum = brute_force(&model, &all);
             // Rounds of m subsets at k = 2, then at k = 3: all engineers within 3m + 1.
-            let limits = Limits { iterations: 200, subset: net.engineers() };
+            let limits = Limits { iterations: 200, subset: net.engineers(), patience: u64::MAX };
             let found = improve_for(&model, &all, &start, start_objective, far, None, limits);
             match &found {
                 Some((x, obj)) => {
@@ -607,6 +648,33 @@ mod tests {
             }
             let again = improve_for(&model, &all, &start, start_objective, far, None, limits);
             prop_assert_eq!(found, again);
+        }
+
+        /// The short search before the exact stages: never a worse or infeasible plan, never
+        /// better than the brute-force optimum, the same answer twice; and with a patience of
+        /// zero sub-problems it stops at once (the start stays).
+        #[test]
+        fn brief_search_is_feasible_no_worse_and_stops(
+            model in tiny(),
+            picks in proptest::collection::vec(0usize..4, 6),
+        ) {
+            let net = model.network();
+            let all = vec![true; net.arcs()];
+            let start = start_of(&model, &picks);
+            let start_objective = model.evaluate(&start).unwrap();
+            let far = Instant::now() + Duration::from_secs(30);
+            let optimum = brute_force(&model, &all);
+            let found = improve_briefly(&model, &all, &start, start_objective, far, None);
+            if let Some((x, obj)) = &found {
+                prop_assert_eq!(model.evaluate(x), Ok(*obj));
+                prop_assert!(*obj < start_objective);
+                prop_assert!(*obj >= optimum);
+            }
+            let again = improve_briefly(&model, &all, &start, start_objective, far, None);
+            prop_assert_eq!(found, again);
+            let limits = Limits { iterations: 200, subset: net.engineers(), patience: 0 };
+            let none = improve_for(&model, &all, &start, start_objective, far, None, limits);
+            prop_assert_eq!(none, None);
         }
     }
 }

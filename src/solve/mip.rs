@@ -34,12 +34,18 @@
 //!    (shift and swap moves that may overload engineers at an adaptive price per minute; step 1
 //!    then has a tenth of the time instead of a fifth), then reduced-cost fixing from the knapsack
 //!    Lagrangian bound against the incumbent, then a branch and bound on that bound (pure Rust, see
-//!    the private `bb` and `penalty_search` modules), which also fixes arcs at every node; with
-//!    [`MipBackend::Highs`] HiGHS runs first, over the arcs left, on a third of the remaining time.
-//!    When the fixing keeps more than four fifths of the arcs (the plan is too far from the bound
-//!    for a proof in time), the knapsack search gets half of the time left and a
-//!    large-neighbourhood search (private `lns` module: the tickets of two to eight engineers at a
-//!    time re-solved exactly by the knapsack search) improves the best plan in the rest.
+//!    the private `bb` and `penalty_search` modules), which also fixes arcs at every node.
+//!    Where the fixing keeps at most four fifths of the arcs, a short large-neighbourhood search
+//!    (private `lns` module: the tickets of two to eight engineers at a time re-solved exactly by
+//!    the knapsack search; at most 0.4 of the time left, and it stops after two cycles through
+//!    its subset sizes without a better plan) brings the plan to or near the optimum first, and
+//!    the fixing runs again against it, which the knapsack search's proof needs. Where it keeps
+//!    more (the plan is too far from the bound for a proof in time), with
+//!    [`MipBackend::Highs`] HiGHS runs first, over the arcs left, on a third of the remaining
+//!    time, and the fixing runs again when HiGHS found a better plan. The knapsack search then
+//!    gets half of the time left when the fixing still keeps more than four fifths of the arcs,
+//!    three quarters otherwise, and when it has not finished, the large-neighbourhood search
+//!    improves the best plan in the rest.
 //!    Other models go to the backend as the MIP above, with the remaining time
 //!    and the relative gap (`microlp` or HiGHS). Every stage's plan and proven bound are combined:
 //!    the best plan, the highest bound. The relative gap stops HiGHS and microlp early; the
@@ -623,8 +629,8 @@ pub fn solve(model: &MipModel, options: &MipOptions) -> Result<MipSolution, Erro
     // Where the knapsack bound applies: a better incumbent from the penalty search, then
     // reduced-cost fixing against it, so that both exact stages see only the arcs that can still
     // be in a better assignment.
-    let mut exact_reduced = None;
-    let mut multipliers = None;
+    let mut exact_fixing: Option<Fixing> = None;
+    let fix_deadline = || deadline.min(Instant::now() + options.time_limit / 10);
     // Whether the fixing kept more than four fifths of the arcs: the incumbent is then too far
     // from the bound for the knapsack search to prove it in time, and a large-neighbourhood
     // search from the best plan gets the last half of its time.
@@ -646,46 +652,70 @@ pub fn solve(model: &MipModel, options: &MipOptions) -> Result<MipSolution, Erro
             let repaired = repair(model, &reduced, &relaxed, x, true);
             model.evaluate(&repaired).ok().map(|obj| (repaired, obj))
         };
-        let r = super::bb::reduce(
-            model,
-            &reduced.fits,
-            &best.assignment,
-            best.objective,
-            deadline.min(Instant::now() + options.time_limit / 10),
-            &polish,
-        );
-        multipliers = Some(r.multipliers);
-        if r.objective < best.objective {
-            best.assignment = r.assignment;
-            best.objective = r.objective;
-            best.method = MipMethod::KnapsackSearch;
-        }
-        best.bound = best.bound.max(r.bound).min(best.objective);
-        if gap_met(&best) {
+        let mut fixing = Fixing {
+            fits: reduced.fits.clone(),
+            multipliers: None,
+            incumbent: best.objective,
+        };
+        if fixing.refix(model, &mut best, fix_deadline(), &polish) || gap_met(&best) {
             best.status = status(best.objective, best.bound);
             return Ok(best);
         }
-        let usable = r.fits.iter().filter(|&&f| f).count();
-        far_from_bound = 5 * usable > 4 * reduced.usable;
-        exact_reduced = Some(Reduced {
-            fits: r.fits,
-            usable,
-        });
+        // Not far from the bound: a short large-neighbourhood search first, so that the fixing
+        // (again, against its plan) and both exact stages start from a plan at or near the
+        // optimum, which the proof needs. Far from the bound its plans lead the knapsack
+        // search's dives into worse places than the penalty search's (measured on gapd, type E).
+        if 5 * fixing.usable() <= 4 * reduced.usable {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if let Some((assignment, objective)) = super::lns::improve_briefly(
+                model,
+                &fixing.fits,
+                &best.assignment,
+                best.objective,
+                Instant::now() + left.mul_f64(EARLY_SEARCH_SHARE),
+                fixing.multipliers.as_deref(),
+            ) {
+                best.assignment = assignment;
+                best.objective = objective;
+                best.method = MipMethod::Lagrangian;
+                if fixing.refix(model, &mut best, fix_deadline(), &polish) || gap_met(&best) {
+                    best.status = status(best.objective, best.bound);
+                    return Ok(best);
+                }
+            }
+        }
+        far_from_bound = 5 * fixing.usable() > 4 * reduced.usable;
+        exact_fixing = Some(fixing);
     }
-    let exact_reduced = exact_reduced.as_ref().unwrap_or(&reduced);
     let remaining = deadline.saturating_duration_since(Instant::now());
     let backend = options.backend.effective();
     // microlp's LP-based search stalls on hour-budget models; the knapsack-bound search (`bb`) proves
     // them in pure Rust. HiGHS finds better plans sooner but proves more slowly on some of them, so
-    // with HiGHS the time is shared: HiGHS first (a third of what is left), then `bb` from HiGHS's
-    // plan, keeping the better plan and the higher of the two proven bounds.
-    if backend == MipBackend::Highs || !knapsack_search {
-        let share = if knapsack_search {
-            remaining / 3
-        } else {
-            remaining
+    // with HiGHS the time is shared where the incumbent is still far from the bound: HiGHS first (a
+    // third of what is left), then `bb` from HiGHS's plan, keeping the better plan and the higher
+    // of the two proven bounds. Near the bound (after the early large-neighbourhood search) the
+    // knapsack search proves sooner on its own.
+    let highs_share = if !knapsack_search {
+        Some(remaining)
+    } else if backend == MipBackend::Highs && far_from_bound {
+        Some(remaining / 3)
+    } else {
+        None
+    };
+    if let Some(share) = highs_share {
+        let fits = exact_fixing.as_ref().map_or(&reduced.fits, |f| &f.fits);
+        let exact_reduced = Reduced {
+            fits: fits.clone(),
+            usable: fits.iter().filter(|&&f| f).count(),
         };
-        match exact_solve(model, exact_reduced, &best, backend, share, options.rel_gap) {
+        match exact_solve(
+            model,
+            &exact_reduced,
+            &best,
+            backend,
+            share,
+            options.rel_gap,
+        ) {
             Ok(Some(found)) => {
                 best.bound = best.bound.max(found.bound);
                 if found.objective < best.objective {
@@ -706,25 +736,41 @@ pub fn solve(model: &MipModel, options: &MipOptions) -> Result<MipSolution, Erro
             Err(e) => best.note = Some(e.to_string()),
         }
     }
-    if knapsack_search && !gap_met(&best) && Instant::now() < deadline {
+    if let Some(mut fixing) = exact_fixing.filter(|_| !gap_met(&best) && Instant::now() < deadline)
+    {
         let relaxed = Relaxed::new(model);
         let polish = |x: &[Option<u32>]| {
             let repaired = repair(model, &reduced, &relaxed, x, true);
             model.evaluate(&repaired).ok().map(|obj| (repaired, obj))
         };
-        let search_deadline = if far_from_bound {
-            Instant::now() + deadline.saturating_duration_since(Instant::now()) / 2
-        } else {
-            deadline
-        };
+        // HiGHS's plan may be much closer to the bound than the one the fixing had: fix again
+        // against it, and judge "far from the bound" by what that keeps.
+        if far_from_bound && fixing.incumbent != best.objective {
+            if fixing.refix(model, &mut best, fix_deadline(), &polish) || gap_met(&best) {
+                best.bound = best.bound.min(best.objective);
+                best.status = status(best.objective, best.bound);
+                return Ok(best);
+            }
+            far_from_bound = 5 * fixing.usable() > 4 * reduced.usable;
+        }
+        // The knapsack search has half of the time left where the plan is far from the bound,
+        // three quarters otherwise (enough for the proofs of gapa–gapc), and the
+        // large-neighbourhood search the rest when it did not finish.
+        let left = deadline.saturating_duration_since(Instant::now());
+        let search_deadline = Instant::now()
+            + if far_from_bound {
+                left / 2
+            } else {
+                left * 3 / 4
+            };
         let found = super::bb::solve(
             model,
-            &exact_reduced.fits,
+            &fixing.fits,
             &best.assignment,
             best.objective,
             search_deadline,
             &polish,
-            multipliers.as_deref(),
+            fixing.multipliers.as_deref(),
         );
         if found.objective < best.objective {
             best.assignment = found.assignment;
@@ -735,14 +781,14 @@ pub fn solve(model: &MipModel, options: &MipOptions) -> Result<MipSolution, Erro
         // The knapsack search's dives (repaired knapsack solutions) find good plans early but
         // rarely improve them late; the large-neighbourhood search re-solves a few engineers at a
         // time from the best of them.
-        if far_from_bound && !gap_met(&best) {
+        if !gap_met(&best) {
             if let Some((assignment, objective)) = super::lns::improve(
                 model,
-                &exact_reduced.fits,
+                &fixing.fits,
                 &best.assignment,
                 best.objective,
                 deadline,
-                multipliers.as_deref(),
+                fixing.multipliers.as_deref(),
             ) {
                 best.assignment = assignment;
                 best.objective = objective;
@@ -753,6 +799,55 @@ pub fn solve(model: &MipModel, options: &MipOptions) -> Result<MipSolution, Erro
     best.bound = best.bound.min(best.objective);
     best.status = status(best.objective, best.bound);
     Ok(best)
+}
+
+/// The share of the time left that the early large-neighbourhood search (before the exact
+/// stages, where the fixing keeps at most four fifths of the arcs) may use at most; it stops
+/// sooner when it stalls ([`lns::improve_briefly`](super::lns::improve_briefly)).
+const EARLY_SEARCH_SHARE: f64 = 0.4;
+
+/// The arcs reduced-cost fixing has left, the incumbent it fixed against, and the multipliers of
+/// its bound (a warm start for the next fixing and the knapsack search).
+struct Fixing {
+    fits: Vec<bool>,
+    multipliers: Option<Vec<f64>>,
+    incumbent: i64,
+}
+
+impl Fixing {
+    fn usable(&self) -> usize {
+        self.fits.iter().filter(|&&f| f).count()
+    }
+
+    /// Reduced-cost fixing of the arcs left against `best` (whose plan, bound and objective it
+    /// may improve). Returns whether `best` is proven optimal.
+    fn refix(
+        &mut self,
+        model: &MipModel,
+        best: &mut MipSolution,
+        deadline: Instant,
+        polish: super::bb::Polish<'_>,
+    ) -> bool {
+        let r = super::bb::reduce(
+            model,
+            &self.fits,
+            &best.assignment,
+            best.objective,
+            deadline,
+            polish,
+            self.multipliers.as_deref(),
+        );
+        if r.objective < best.objective {
+            best.assignment = r.assignment;
+            best.objective = r.objective;
+            best.method = MipMethod::KnapsackSearch;
+        }
+        best.bound = best.bound.max(r.bound).min(best.objective);
+        self.fits = r.fits;
+        self.multipliers = Some(r.multipliers);
+        self.incumbent = best.objective;
+        best.bound >= best.objective
+    }
 }
 
 /// The absolute gap `rel_gap` allows at the current objective.
@@ -916,6 +1011,9 @@ fn repair(
         .collect()
 }
 
+/// The most (ticket, engineer) cells of [`improve`]'s arc table.
+const ARC_TABLE_MAX: usize = 1 << 22;
+
 /// Local search on a feasible assignment without load costs: moves a ticket to a cheaper engineer
 /// with room, or swaps the engineers of two tickets when that is cheaper and both fit, until no such
 /// move is left (at most 50 passes). Every move keeps the assignment feasible and lowers the
@@ -932,7 +1030,24 @@ fn improve(model: &MipModel, reduced: &Reduced, loads: &mut Loads<'_>, arc: &mut
             at[eng(a)].push(t);
         }
     }
-    let arc_to = |u: usize, e: usize| net.arc_range(u).find(|&b| eng(b) == e && reduced.fits[b]);
+    // The first usable arc of each (ticket, engineer), as a table where it is small enough (the
+    // swaps look it up for every pair they try), else by a scan of the ticket's arcs.
+    let m = net.engineers();
+    let table: Option<Vec<usize>> = (arc.len().saturating_mul(m) <= ARC_TABLE_MAX).then(|| {
+        let mut table = vec![usize::MAX; arc.len() * m];
+        for (u, row) in table.chunks_mut(m.max(1)).enumerate().take(arc.len()) {
+            for b in net.arc_range(u).rev() {
+                if reduced.fits[b] {
+                    row[eng(b)] = b;
+                }
+            }
+        }
+        table
+    });
+    let arc_to = |u: usize, e: usize| match &table {
+        Some(table) => Some(table[u * m + e]).filter(|&b| b != usize::MAX),
+        None => net.arc_range(u).find(|&b| eng(b) == e && reduced.fits[b]),
+    };
     for _ in 0..50 {
         let mut improved = false;
         for t in 0..arc.len() {
