@@ -606,17 +606,10 @@ fn the_optimiser_runs_a_policy_file() {
     let text = std::fs::read_to_string(path).unwrap()
         + "\nlimit capacity: engineer.open_tickets + assigned <= engineer.capacity\n";
     let policy = dispatchkit::rules::Policy::parse(path, &text).unwrap();
-    let mut config = dispatchkit::Config::default();
-    config.time.lateness_per_min = [0.0; 4];
-    config.time.max_overtime_min = 24 * 60;
-    config.time.overtime_per_min = 0.0;
     let scenario = generate(&CityParams::new(5, 300, 60));
     let mut policies: Vec<Box<dyn Policy>> = vec![
         Box::new(RoundRobin::new()),
-        Box::new(DispatcherPolicy::new(
-            "nearest.policy",
-            dispatchkit::Dispatcher::with_policy(config, policy),
-        )),
+        Box::new(DispatcherPolicy::with_rules("nearest.policy", policy)),
     ];
     let r = compare(&scenario, &SimConfig::default(), &mut policies).unwrap();
     let (rr, ruled) = (&r[0].kpis, &r[1].kpis);
