@@ -339,13 +339,7 @@ pub(crate) fn improve(
     deadline: Instant,
     multipliers: Option<&[f64]>,
 ) -> Option<(Vec<Option<u32>>, i64)> {
-    let m = model.network().engineers();
-    let limits = Limits {
-        iterations: MAX_ITERATIONS,
-        // At most half of the engineers: a larger sub-problem is most of the model again.
-        subset: MAX_SUBSET.min((m / 2).max(2)),
-        patience: u64::MAX,
-    };
+    let limits = Limits::full(model.network().engineers());
     improve_for(
         model,
         fits,
@@ -369,12 +363,11 @@ pub(crate) fn improve_briefly(
     multipliers: Option<&[f64]>,
 ) -> Option<(Vec<Option<u32>>, i64)> {
     let m = model.network().engineers();
-    let subset = MAX_SUBSET.min((m / 2).max(2));
-    let sizes = subset.min(m).saturating_sub(2) + 1;
+    let full = Limits::full(m);
+    let sizes = full.subset.min(m).saturating_sub(2) + 1;
     let limits = Limits {
-        iterations: MAX_ITERATIONS,
-        subset,
         patience: STALL_CYCLES * (m * sizes) as u64,
+        ..full
     };
     improve_for(
         model,
@@ -400,6 +393,19 @@ pub(crate) struct Limits {
     pub(crate) subset: usize,
     /// Stop after this many sub-problems in a row without a better plan.
     pub(crate) patience: u64,
+}
+
+impl Limits {
+    /// The limits of [`improve`] for `m` engineers: [`MAX_ITERATIONS`] sub-problems, subsets of
+    /// up to [`MAX_SUBSET`] engineers but at most half of them (a larger sub-problem is most of
+    /// the model again), no patience limit.
+    fn full(m: usize) -> Limits {
+        Limits {
+            iterations: MAX_ITERATIONS,
+            subset: MAX_SUBSET.min((m / 2).max(2)),
+            patience: u64::MAX,
+        }
+    }
 }
 
 /// [`improve`] with explicit limits.
@@ -566,6 +572,31 @@ mod tests {
         repair(model, &x).expect("repair gives a feasible plan").0
     }
 
+    /// What a search of the whole model starts from: every arc allowed, a feasible start from
+    /// `picks` (see [`start_of`]) and its objective, a deadline far enough not to matter, and the
+    /// brute-force optimum to compare with.
+    struct Whole {
+        all: Vec<bool>,
+        start: Vec<Option<u32>>,
+        start_objective: i64,
+        far: Instant,
+        optimum: i64,
+    }
+
+    fn whole(model: &MipModel, picks: &[usize]) -> Whole {
+        let all = vec![true; model.network().arcs()];
+        let start = start_of(model, picks);
+        let start_objective = model.evaluate(&start).unwrap();
+        let optimum = brute_force(model, &all);
+        Whole {
+            all,
+            start,
+            start_objective,
+            far: Instant::now() + Duration::from_secs(30),
+            optimum,
+        }
+    }
+
     /// The arcs (network order) a sub-problem of `members` may use from `start`: the freed
     /// tickets' arcs to the members, every other ticket's current arc.
     fn sub_mask(model: &MipModel, start: &[Option<u32>], members: &[usize]) -> Vec<bool> {
@@ -630,11 +661,7 @@ mod tests {
             picks in proptest::collection::vec(0usize..4, 6),
         ) {
             let net = model.network();
-            let all = vec![true; net.arcs()];
-            let start = start_of(&model, &picks);
-            let start_objective = model.evaluate(&start).unwrap();
-            let far = Instant::now() + Duration::from_secs(30);
-            let optimum = brute_force(&model, &all);
+            let Whole { all, start, start_objective, far, optimum } = whole(&model, &picks);
             // Rounds of m subsets at k = 2, then at k = 3: all engineers within 3m + 1.
             let limits = Limits { iterations: 200, subset: net.engineers(), patience: u64::MAX };
             let found = improve_for(&model, &all, &start, start_objective, far, None, limits);
@@ -659,11 +686,7 @@ mod tests {
             picks in proptest::collection::vec(0usize..4, 6),
         ) {
             let net = model.network();
-            let all = vec![true; net.arcs()];
-            let start = start_of(&model, &picks);
-            let start_objective = model.evaluate(&start).unwrap();
-            let far = Instant::now() + Duration::from_secs(30);
-            let optimum = brute_force(&model, &all);
+            let Whole { all, start, start_objective, far, optimum } = whole(&model, &picks);
             let found = improve_briefly(&model, &all, &start, start_objective, far, None);
             if let Some((x, obj)) = &found {
                 prop_assert_eq!(model.evaluate(x), Ok(*obj));
