@@ -326,65 +326,11 @@ fn repair(model: &MipModel, x: &[Option<u32>]) -> Option<(Vec<Option<u32>>, i64)
     Some((x, objective))
 }
 
-/// Runs the search from the feasible assignment `start` (objective `start_objective`) over the arcs
-/// marked in `fits` (network order; the start's own arcs are always kept) until `deadline` or
-/// [`MAX_ITERATIONS`] sub-problems. `multipliers` (one per ticket) warm-start the sub-problems'
-/// bounds. Returns a feasible assignment strictly better than the start, with its objective, or
-/// `None` when it found none (or the model is not one of [`bb::applicable`]).
-pub(crate) fn improve(
-    model: &MipModel,
-    fits: &[bool],
-    start: &[Option<u32>],
-    start_objective: i64,
-    deadline: Instant,
-    multipliers: Option<&[f64]>,
-) -> Option<(Vec<Option<u32>>, i64)> {
-    let limits = Limits::full(model.network().engineers());
-    improve_for(
-        model,
-        fits,
-        start,
-        start_objective,
-        deadline,
-        multipliers,
-        limits,
-    )
-}
-
-/// [`improve`] that also stops after two cycles through every subset size (a round of one subset
-/// per engineer at each size) without a better plan: a short search for a plan near the optimum
-/// before the exact stages.
-pub(crate) fn improve_briefly(
-    model: &MipModel,
-    fits: &[bool],
-    start: &[Option<u32>],
-    start_objective: i64,
-    deadline: Instant,
-    multipliers: Option<&[f64]>,
-) -> Option<(Vec<Option<u32>>, i64)> {
-    let m = model.network().engineers();
-    let full = Limits::full(m);
-    let sizes = full.subset.min(m).saturating_sub(2) + 1;
-    let limits = Limits {
-        patience: STALL_CYCLES * (m * sizes) as u64,
-        ..full
-    };
-    improve_for(
-        model,
-        fits,
-        start,
-        start_objective,
-        deadline,
-        multipliers,
-        limits,
-    )
-}
-
 /// The cycles through every subset size without a better plan after which
-/// [`improve_briefly`] stops.
+/// [`Limits::brief`] stops.
 const STALL_CYCLES: u64 = 2;
 
-/// How long [`improve_for`] runs and how large its subsets get.
+/// How long [`improve`] runs and how large its subsets get.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Limits {
     /// The most sub-problems (subset draws) in one call.
@@ -396,20 +342,36 @@ pub(crate) struct Limits {
 }
 
 impl Limits {
-    /// The limits of [`improve`] for `m` engineers: [`MAX_ITERATIONS`] sub-problems, subsets of
-    /// up to [`MAX_SUBSET`] engineers but at most half of them (a larger sub-problem is most of
-    /// the model again), no patience limit.
-    fn full(m: usize) -> Limits {
+    /// The full search for `m` engineers: [`MAX_ITERATIONS`] sub-problems, subsets of up to
+    /// [`MAX_SUBSET`] engineers but at most half of them (a larger sub-problem is most of the
+    /// model again), no patience limit.
+    pub(crate) fn full(m: usize) -> Limits {
         Limits {
             iterations: MAX_ITERATIONS,
             subset: MAX_SUBSET.min((m / 2).max(2)),
             patience: u64::MAX,
         }
     }
+
+    /// The full search that also stops after two cycles through every subset size (a round of
+    /// one subset per engineer at each size) without a better plan: a short search for a plan
+    /// near the optimum before the exact stages.
+    pub(crate) fn brief(m: usize) -> Limits {
+        let full = Limits::full(m);
+        let sizes = full.subset.min(m).saturating_sub(2) + 1;
+        Limits {
+            patience: STALL_CYCLES * (m * sizes) as u64,
+            ..full
+        }
+    }
 }
 
-/// [`improve`] with explicit limits.
-pub(crate) fn improve_for(
+/// Runs the search from the feasible assignment `start` (objective `start_objective`) over the arcs
+/// marked in `fits` (network order; the start's own arcs are always kept) until `deadline` or
+/// `limits` stop it. `multipliers` (one per ticket) warm-start the sub-problems'
+/// bounds. Returns a feasible assignment strictly better than the start, with its objective, or
+/// `None` when it found none (or the model is not one of [`bb::applicable`]).
+pub(crate) fn improve(
     model: &MipModel,
     fits: &[bool],
     start: &[Option<u32>],
@@ -664,7 +626,7 @@ mod tests {
             let Whole { all, start, start_objective, far, optimum } = whole(&model, &picks);
             // Rounds of m subsets at k = 2, then at k = 3: all engineers within 3m + 1.
             let limits = Limits { iterations: 200, subset: net.engineers(), patience: u64::MAX };
-            let found = improve_for(&model, &all, &start, start_objective, far, None, limits);
+            let found = improve(&model, &all, &start, start_objective, far, None, limits);
             match &found {
                 Some((x, obj)) => {
                     prop_assert_eq!(model.evaluate(x), Ok(*obj));
@@ -673,7 +635,7 @@ mod tests {
                 }
                 None => prop_assert_eq!(start_objective, optimum),
             }
-            let again = improve_for(&model, &all, &start, start_objective, far, None, limits);
+            let again = improve(&model, &all, &start, start_objective, far, None, limits);
             prop_assert_eq!(found, again);
         }
 
@@ -687,16 +649,16 @@ mod tests {
         ) {
             let net = model.network();
             let Whole { all, start, start_objective, far, optimum } = whole(&model, &picks);
-            let found = improve_briefly(&model, &all, &start, start_objective, far, None);
+            let found = improve(&model, &all, &start, start_objective, far, None, Limits::brief(net.engineers()));
             if let Some((x, obj)) = &found {
                 prop_assert_eq!(model.evaluate(x), Ok(*obj));
                 prop_assert!(*obj < start_objective);
                 prop_assert!(*obj >= optimum);
             }
-            let again = improve_briefly(&model, &all, &start, start_objective, far, None);
+            let again = improve(&model, &all, &start, start_objective, far, None, Limits::brief(net.engineers()));
             prop_assert_eq!(found, again);
             let limits = Limits { iterations: 200, subset: net.engineers(), patience: 0 };
-            let none = improve_for(&model, &all, &start, start_objective, far, None, limits);
+            let none = improve(&model, &all, &start, start_objective, far, None, limits);
             prop_assert_eq!(none, None);
         }
     }

@@ -667,13 +667,14 @@ pub fn solve(model: &MipModel, options: &MipOptions) -> Result<MipSolution, Erro
         // search's dives into worse places than the penalty search's (measured on gapd, type E).
         if 5 * fixing.usable() <= 4 * reduced.usable {
             let left = deadline.saturating_duration_since(Instant::now());
-            if let Some((assignment, objective)) = super::lns::improve_briefly(
+            if let Some((assignment, objective)) = super::lns::improve(
                 model,
                 &fixing.fits,
                 &best.assignment,
                 best.objective,
                 Instant::now() + left.mul_f64(EARLY_SEARCH_SHARE),
                 fixing.multipliers.as_deref(),
+                super::lns::Limits::brief(model.network().engineers()),
             ) {
                 best.assignment = assignment;
                 best.objective = objective;
@@ -789,6 +790,7 @@ pub fn solve(model: &MipModel, options: &MipOptions) -> Result<MipSolution, Erro
                 best.objective,
                 deadline,
                 fixing.multipliers.as_deref(),
+                super::lns::Limits::full(model.network().engineers()),
             ) {
                 best.assignment = assignment;
                 best.objective = objective;
@@ -803,7 +805,7 @@ pub fn solve(model: &MipModel, options: &MipOptions) -> Result<MipSolution, Erro
 
 /// The share of the time left that the early large-neighbourhood search (before the exact
 /// stages, where the fixing keeps at most four fifths of the arcs) may use at most; it stops
-/// sooner when it stalls ([`lns::improve_briefly`](super::lns::improve_briefly)).
+/// sooner when it stalls ([`lns::Limits::brief`](super::lns::Limits::brief)).
 const EARLY_SEARCH_SHARE: f64 = 0.4;
 
 /// The arcs reduced-cost fixing has left, the incumbent it fixed against, and the multipliers of
