@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use rayon::prelude::*;
 
 use super::candidates::{
-    Constraint, Ranking, Screener, Screening, UNITS_PER_POINT, merge_rejected, units,
+    Constraint, CostBreakdown, Ranking, Screener, Screening, UNITS_PER_POINT, merge_rejected, units,
 };
 use super::config::{Config, SolverKind};
 use super::mip::{self, LimitScope, Measure, MipModel, MipOptions, MipSolution, SideLimit, Usage};
@@ -561,9 +561,21 @@ impl Dispatcher {
                 *slot = Some(slot.map_or(p, |q| q.min(p)));
             }
         }
+        // Each assigned pair's cost by rule: the policy's scores again for that one pair, the
+        // costly part of assembling, independent per ticket (so on every thread). Collected whole
+        // and read in ticket order, so that an error is always the first ticket's.
+        let breakdown = |(t, ticket): (usize, &Ticket)| -> Option<Result<CostBreakdown, Error>> {
+            let e = solution.assignment[t]?;
+            let n = set.per_ticket[t].eligible.iter().find(|n| n.index == e)?;
+            Some(screener.breakdown(ticket, e, n.distance_km))
+        };
+        #[cfg(feature = "parallel")]
+        let breakdowns: Vec<_> = tickets.par_iter().enumerate().map(breakdown).collect();
+        #[cfg(not(feature = "parallel"))]
+        let breakdowns: Vec<_> = tickets.iter().enumerate().map(breakdown).collect();
         let mut assignments = Vec::with_capacity(solution.assigned());
         let mut unassigned = Vec::new();
-        for (t, ticket) in tickets.iter().enumerate() {
+        for ((t, ticket), breakdown) in tickets.iter().enumerate().zip(breakdowns) {
             let cand = &set.per_ticket[t];
             match solution.assignment[t] {
                 Some(e) => {
@@ -578,8 +590,8 @@ impl Dispatcher {
                     load[e as usize] += 1;
                     let balance = set.load_marginal.get(e as usize).map_or(0, |m| m[k]);
                     let extra = hook.map_or(0.0, |h| h.extra(t, e));
-                    let cost = screener
-                        .breakdown(ticket, e, distance_km)?
+                    let cost = breakdown
+                        .expect("an assigned ticket has its breakdown")?
                         .with_adjustment(extra)
                         .with_load_balance(balance as f64 / UNITS_PER_POINT);
                     assignments.push(Assignment {
