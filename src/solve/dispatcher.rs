@@ -251,17 +251,36 @@ impl Dispatcher {
             .unwrap_or(0);
         let (levels, pinned) = penalties(max_arc, max_load)?;
 
-        let mut arcs = Vec::with_capacity(per_ticket.iter().map(|c| c.eligible.len()).sum());
-        for (t, c) in per_ticket.iter().enumerate() {
-            let start = arcs.len();
-            arcs.extend(
-                c.eligible
-                    .iter()
-                    .zip(&c.cost)
-                    .map(|(n, &cost)| (t as u32, n.index, cost)),
-            );
-            arcs[start..].sort_unstable_by_key(|a| (a.2, a.1));
+        // Each ticket's arcs `(ticket, engineer, cost)`, cheapest first (ties by engineer), written
+        // into its own slice of the list: on every thread, as each ticket's sort is independent.
+        type TicketArc = (u32, u32, i64);
+        let mut arcs: Vec<TicketArc> =
+            vec![(0, 0, 0); per_ticket.iter().map(|c| c.eligible.len()).sum()];
+        let mut slices = Vec::with_capacity(per_ticket.len());
+        let mut rest = arcs.as_mut_slice();
+        for c in &per_ticket {
+            let (head, tail) = rest.split_at_mut(c.eligible.len());
+            slices.push(head);
+            rest = tail;
         }
+        let fill = |(t, (slice, c)): (usize, (&mut [TicketArc], &TicketCandidates))| {
+            for (a, (n, &cost)) in slice.iter_mut().zip(c.eligible.iter().zip(&c.cost)) {
+                *a = (t as u32, n.index, cost);
+            }
+            slice.sort_unstable_by_key(|a| (a.2, a.1));
+        };
+        #[cfg(feature = "parallel")]
+        slices
+            .into_par_iter()
+            .zip(per_ticket.par_iter())
+            .enumerate()
+            .for_each(fill);
+        #[cfg(not(feature = "parallel"))]
+        slices
+            .into_iter()
+            .zip(per_ticket.iter())
+            .enumerate()
+            .for_each(fill);
         let capacity = (0..fleet.len()).map(room).collect();
         let penalty = tickets
             .iter()
