@@ -160,11 +160,10 @@ fn opt_time(t: Option<DateTime<Utc>>) -> Value {
 
 /// The ticket's fields, before triage.
 pub(crate) fn ticket_view(checked: &Checked, t: &Ticket) -> Result<Vec<Value>, Error> {
-    checked
-        .schema
-        .ticket
-        .iter()
-        .map(|f| match f.source {
+    let fields = &checked.schema.ticket;
+    collect_sized(
+        fields.len(),
+        fields.iter().map(|f| match f.source {
             Source::Attribute => attribute(
                 checked,
                 Entity::Ticket,
@@ -201,42 +200,53 @@ pub(crate) fn ticket_view(checked: &Checked, t: &Ticket) -> Result<Vec<Value>, E
                 "region" => region_of(checked, t.location),
                 _ => Value::Missing,
             }),
-        })
-        .collect()
+        }),
+    )
+}
+
+/// Collects fallible values into a vector sized for the `n` expected up front: collecting into a
+/// `Result` loses the iterator's length, and a view's vector grew three or four times.
+fn collect_sized<T, E>(n: usize, items: impl Iterator<Item = Result<T, E>>) -> Result<Vec<T>, E> {
+    let mut out = Vec::with_capacity(n);
+    for item in items {
+        out.push(item?);
+    }
+    Ok(out)
 }
 
 /// The engineer's fields.
 pub(crate) fn engineer_view<'e>(checked: &Checked, e: &'e Engineer) -> Result<EngView<'e>, Error> {
-    let values = checked
-        .schema
-        .engineer
-        .iter()
-        .zip(&checked.engineer_reads)
-        .map(|(f, &read)| match f.source {
-            // Declared attributes are always checked; built-ins no rule reads are not built.
-            Source::Builtin(_) if !read => Ok(Value::Missing),
-            Source::Attribute => attribute(
-                checked,
-                Entity::Engineer,
-                e.id.as_str(),
-                f,
-                e.attributes.get(&f.name),
-            ),
-            Source::Builtin(name) => Ok(match name {
-                "id" => Value::Str(Arc::from(e.id.as_str())),
-                "team" => opt_str(e.team.as_deref()),
-                "territory" => opt_str(e.territory.as_deref()),
-                "capacity" => Value::Num(f64::from(e.capacity)),
-                "open_tickets" => Value::Num(f64::from(e.open_tickets)),
-                "shift_start" => opt_time(e.shift.map(|s| s.start)),
-                "shift_end" => opt_time(e.shift.map(|s| s.end)),
-                "last_assigned_at" => opt_time(e.last_assigned_at),
-                "skills" => set_value(e.skills.keys().map(String::as_str)),
-                "region" => region_of(checked, e.location),
-                _ => Value::Missing,
+    let fields = &checked.schema.engineer;
+    let values = collect_sized(
+        fields.len(),
+        fields
+            .iter()
+            .zip(&checked.engineer_reads)
+            .map(|(f, &read)| match f.source {
+                // Declared attributes are always checked; built-ins no rule reads are not built.
+                Source::Builtin(_) if !read => Ok(Value::Missing),
+                Source::Attribute => attribute(
+                    checked,
+                    Entity::Engineer,
+                    e.id.as_str(),
+                    f,
+                    e.attributes.get(&f.name),
+                ),
+                Source::Builtin(name) => Ok(match name {
+                    "id" => Value::Str(Arc::from(e.id.as_str())),
+                    "team" => opt_str(e.team.as_deref()),
+                    "territory" => opt_str(e.territory.as_deref()),
+                    "capacity" => Value::Num(f64::from(e.capacity)),
+                    "open_tickets" => Value::Num(f64::from(e.open_tickets)),
+                    "shift_start" => opt_time(e.shift.map(|s| s.start)),
+                    "shift_end" => opt_time(e.shift.map(|s| s.end)),
+                    "last_assigned_at" => opt_time(e.last_assigned_at),
+                    "skills" => set_value(e.skills.keys().map(String::as_str)),
+                    "region" => region_of(checked, e.location),
+                    _ => Value::Missing,
+                }),
             }),
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    )?;
     Ok(EngView {
         values,
         skills: &e.skills,
