@@ -29,7 +29,6 @@ use web_time::Instant;
 
 use super::Network;
 use super::bb;
-use super::ejection::{self, Chains, Exchange};
 use super::mip::MipModel;
 use super::penalty_search::Rng;
 
@@ -41,9 +40,6 @@ pub(crate) const MAX_NODES: usize = 200;
 
 /// Draws per seed for a subset that is not solved already.
 const DRAWS: usize = 4;
-
-/// The most nodes of an ejection-chain cycle (see [`ejection`]).
-const CHAIN_LENGTH: usize = 6;
 
 /// The most engineers in one sub-problem.
 pub(crate) const MAX_SUBSET: usize = 8;
@@ -80,8 +76,6 @@ struct Search<'a> {
     /// Bumped whenever an engineer's tickets change (per engineer), or the unassigned tickets do.
     version: Vec<u64>,
     free_version: u64,
-    /// The ejection-chain search over the same arcs.
-    chains: Chains,
 }
 
 impl Search<'_> {
@@ -238,25 +232,6 @@ impl Search<'_> {
             delta: objective - start_objective,
         });
         Some((change, proven))
-    }
-
-    /// Applies an improving exchange of the ejection-chain search.
-    fn apply_exchange(&mut self, x: &Exchange) {
-        let mut touched = Vec::new();
-        for &(t, e) in &x.moves {
-            touched.extend(self.at[t]);
-            touched.push(e);
-            self.at[t] = Some(e);
-        }
-        touched.sort_unstable();
-        touched.dedup();
-        for e in touched {
-            self.version[e] += 1;
-            self.held[e] = (0..self.at.len())
-                .filter(|&t| self.at[t] == Some(e))
-                .collect();
-        }
-        self.cost += x.delta;
     }
 
     fn apply(&mut self, members: &[usize], change: &Change) {
@@ -428,16 +403,6 @@ pub(crate) fn improve(
     {
         iteration += 1;
         if next == m {
-            // Ejection chains first: exchanges through any number of engineers, one ticket in
-            // and one out at each, which the subsets of a round may not contain.
-            let mut chained = 0;
-            while let Some(x) = search.chains.find(&search.at, CHAIN_LENGTH) {
-                search.apply_exchange(&x);
-                chained += 1;
-                if chained >= m {
-                    break;
-                }
-            }
             // A new round: every engineer seeds one subset, in a random order.
             for i in (1..m).rev() {
                 order.swap(i, rng.below(i + 1));
@@ -522,23 +487,7 @@ fn setup<'a>(
             held[e as usize].push(t);
         }
     }
-    let chain_arcs: Vec<Vec<ejection::Arc>> = arcs
-        .iter()
-        .map(|list| {
-            list.iter()
-                .map(|a| ejection::Arc {
-                    engineer: a.engineer,
-                    cost: a.cost,
-                    minutes: a.minutes,
-                })
-                .collect()
-        })
-        .collect();
-    let budget = (0..m)
-        .map(|e| model.budget(e).unwrap_or(u64::MAX))
-        .collect();
     Some(Search {
-        chains: Chains::new(m, &chain_arcs, budget),
         model,
         penalty: (0..n).map(|t| net.penalty(t)).collect(),
         at: start.iter().map(|e| e.map(|e| e as usize)).collect(),

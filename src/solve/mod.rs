@@ -7,7 +7,6 @@ mod bb;
 mod candidates;
 mod config;
 mod dispatcher;
-mod ejection;
 pub mod flow;
 pub mod gap;
 pub mod greedy;
