@@ -41,11 +41,11 @@
 //!    its subset sizes without a better plan) brings the plan to or near the optimum first, and
 //!    the fixing runs again against it, which the knapsack search's proof needs. Where it keeps
 //!    more (the plan is too far from the bound for a proof in time), with
-//!    [`MipBackend::Highs`] HiGHS runs first, over the arcs left, on a third of the remaining
-//!    time, and the fixing runs again when HiGHS found a better plan. The knapsack search then
-//!    gets a quarter of the time left when the fixing still keeps more than four fifths of the arcs,
-//!    three quarters otherwise, and when it has not finished, the large-neighbourhood search
-//!    improves the best plan in the rest.
+//!    [`MipBackend::Highs`] and fewer than 20 engineers HiGHS runs first, over the arcs left, on
+//!    a third of the remaining time, and the fixing runs again when HiGHS found a better plan. The
+//!    knapsack search then gets a quarter of the time left when the fixing still keeps more than
+//!    four fifths of the arcs, three quarters otherwise, and when it has not finished, the
+//!    large-neighbourhood search improves the best plan in the rest.
 //!    Other models go to the backend as the MIP above, with the remaining time
 //!    and the relative gap (`microlp` or HiGHS). Every stage's plan and proven bound are combined:
 //!    the best plan, the highest bound. The relative gap stops HiGHS and microlp early; the
@@ -695,7 +695,8 @@ pub fn solve(model: &MipModel, options: &MipOptions) -> Result<MipSolution, Erro
     // with HiGHS the time is shared where the incumbent is still far from the bound: HiGHS first (a
     // third of what is left), then `bb` from HiGHS's plan, keeping the better plan and the higher
     // of the two proven bounds. Near the bound (after the early large-neighbourhood search) the
-    // knapsack search proves sooner on its own.
+    // knapsack search proves sooner on its own; with 20 or more engineers HiGHS's third too often
+    // ends without a plan ([`HIGHS_MAX_ENGINEERS`]).
     let highs_share = if !knapsack_search {
         Some(remaining)
     } else if backend == MipBackend::Highs
