@@ -41,11 +41,11 @@
 //!    its subset sizes without a better plan) brings the plan to or near the optimum first, and
 //!    the fixing runs again against it, which the knapsack search's proof needs. Where it keeps
 //!    more (the plan is too far from the bound for a proof in time), with
-//!    [`MipBackend::Highs`] HiGHS runs first, over the arcs left, on a third of the remaining
-//!    time, and the fixing runs again when HiGHS found a better plan. The knapsack search then
-//!    gets half of the time left when the fixing still keeps more than four fifths of the arcs,
-//!    three quarters otherwise, and when it has not finished, the large-neighbourhood search
-//!    improves the best plan in the rest.
+//!    [`MipBackend::Highs`] and fewer than 20 engineers HiGHS runs first, over the arcs left, on
+//!    a third of the remaining time, and the fixing runs again when HiGHS found a better plan. The
+//!    knapsack search then gets a quarter of the time left when the fixing still keeps more than
+//!    four fifths of the arcs, three quarters otherwise, and when it has not finished, the
+//!    large-neighbourhood search improves the best plan in the rest.
 //!    Other models go to the backend as the MIP above, with the remaining time
 //!    and the relative gap (`microlp` or HiGHS). Every stage's plan and proven bound are combined:
 //!    the best plan, the highest bound. The relative gap stops HiGHS and microlp early; the
@@ -633,7 +633,7 @@ pub fn solve(model: &MipModel, options: &MipOptions) -> Result<MipSolution, Erro
     let fix_deadline = || deadline.min(Instant::now() + options.time_limit / 10);
     // Whether the fixing kept more than four fifths of the arcs: the incumbent is then too far
     // from the bound for the knapsack search to prove it in time, and a large-neighbourhood
-    // search from the best plan gets the last half of its time.
+    // search from the best plan gets the last three quarters of its time.
     let mut far_from_bound = false;
     if knapsack_search {
         let search_deadline = deadline.min(Instant::now() + options.time_limit / 10);
@@ -695,10 +695,14 @@ pub fn solve(model: &MipModel, options: &MipOptions) -> Result<MipSolution, Erro
     // with HiGHS the time is shared where the incumbent is still far from the bound: HiGHS first (a
     // third of what is left), then `bb` from HiGHS's plan, keeping the better plan and the higher
     // of the two proven bounds. Near the bound (after the early large-neighbourhood search) the
-    // knapsack search proves sooner on its own.
+    // knapsack search proves sooner on its own; with 20 or more engineers HiGHS's third too often
+    // ends without a plan ([`HIGHS_MAX_ENGINEERS`]).
     let highs_share = if !knapsack_search {
         Some(remaining)
-    } else if backend == MipBackend::Highs && far_from_bound {
+    } else if backend == MipBackend::Highs
+        && far_from_bound
+        && model.network().engineers() < HIGHS_MAX_ENGINEERS
+    {
         Some(remaining / 3)
     } else {
         None
@@ -754,13 +758,13 @@ pub fn solve(model: &MipModel, options: &MipOptions) -> Result<MipSolution, Erro
             }
             far_from_bound = 5 * fixing.usable() > 4 * reduced.usable;
         }
-        // The knapsack search has half of the time left where the plan is far from the bound,
-        // three quarters otherwise (enough for the proofs of gapa–gapc), and the
-        // large-neighbourhood search the rest when it did not finish.
+        // The knapsack search has a quarter of the time left where the plan is far from the
+        // bound ([`FAR_KNAPSACK_SHARE`]), three quarters otherwise (enough for the proofs of
+        // gapa–gapc), and the large-neighbourhood search the rest when it did not finish.
         let left = deadline.saturating_duration_since(Instant::now());
         let search_deadline = Instant::now()
             + if far_from_bound {
-                left / 2
+                left.mul_f64(FAR_KNAPSACK_SHARE)
             } else {
                 left * 3 / 4
             };
@@ -802,6 +806,19 @@ pub fn solve(model: &MipModel, options: &MipOptions) -> Result<MipSolution, Erro
     best.status = status(best.objective, best.bound);
     Ok(best)
 }
+
+/// Far from the bound, HiGHS runs only on models with fewer engineers than this: with 20
+/// engineers its third of the time often ends without a better plan under load (gapd#6 at
+/// 12,419–12,421 after it in three runs at load 3.6–4.1, against 12,303 without it in pure Rust).
+const HIGHS_MAX_ENGINEERS: usize = 20;
+
+/// The share of the time left (after HiGHS) that the knapsack search gets where the plan is far
+/// from the bound; the large-neighbourhood search has the rest. Far from the bound the search's
+/// dives find their plans in the first second or not at all (gapd#5: 6,079 → 6,042 within about
+/// 45 nodes, then 1–5 units in the next 600), and on 200 tickets a node takes about 0.2 s (gapd#4,
+/// gapd#6: 9–10 nodes in 2.3 s, nothing found), while the large-neighbourhood search still
+/// improves when its time ends.
+const FAR_KNAPSACK_SHARE: f64 = 0.25;
 
 /// The share of the time left that the early large-neighbourhood search (before the exact
 /// stages, where the fixing keeps at most four fifths of the arcs) may use at most; it stops
