@@ -103,6 +103,8 @@ struct Knapsack {
     /// `dp[c]`: the best sum within `c` minutes, over all items (valid for `0..=cap` after a
     /// `solve` with `table`).
     dp: Vec<f64>,
+    /// The row being computed; swapped with `dp` after each item.
+    next: Vec<f64>,
     /// Row `i`, capacity `c` (`w_i ≤ c ≤ high[i]`): item `i` is in the best choice of items `0..=i`
     /// within `c` minutes. Cells outside that range are never read (and not cleared).
     keep: Vec<bool>,
@@ -115,6 +117,10 @@ struct Knapsack {
 impl Knapsack {
     /// The best sum of `r` within `cap`; the items in [`Knapsack::chosen`]. With `table`,
     /// [`Knapsack::dp`] holds the best sum for every capacity `0..=cap`.
+    ///
+    /// Each row reads the previous one and writes a second buffer (the two are swapped after the
+    /// row), so the update of a row is a loop over three slices without bounds checks or aliasing,
+    /// which the compiler vectorises.
     fn solve(&mut self, items: &[(usize, f64, usize)], cap: usize, table: bool) -> f64 {
         self.chosen.clear();
         let total: usize = items.iter().map(|&(_, _, w)| w).sum();
@@ -126,6 +132,8 @@ impl Knapsack {
         let stride = cap + 1;
         self.dp.clear();
         self.dp.resize(stride, 0.0);
+        self.next.clear();
+        self.next.resize(stride, 0.0);
         if self.keep.len() < items.len() * stride {
             self.keep.resize(items.len() * stride, false);
         }
@@ -134,26 +142,21 @@ impl Knapsack {
         for (i, &(_, r, w)) in items.iter().enumerate() {
             let high = (reach + w).min(cap);
             let flat = self.dp[reach];
-            for v in &mut self.dp[reach + 1..=high] {
-                *v = flat;
+            self.dp[reach + 1..=high].fill(flat);
+            let (prev, next) = (&self.dp[..=high], &mut self.next[..=high]);
+            let lower = w.min(high + 1);
+            next[..lower].copy_from_slice(&prev[..lower]);
+            if w <= high {
+                let row = &mut self.keep[i * stride + w..=i * stride + high];
+                relax_row(&prev[..=high - w], &prev[w..], &mut next[w..], row, r);
             }
-            let row = &mut self.keep[i * stride..(i + 1) * stride];
-            for c in (w..=high).rev() {
-                let with = self.dp[c - w] + r;
-                let better = with < self.dp[c];
-                if better {
-                    self.dp[c] = with;
-                }
-                row[c] = better;
-            }
+            std::mem::swap(&mut self.dp, &mut self.next);
             self.high.push(high);
             reach = high;
         }
         let best = self.dp[reach];
         if table {
-            for v in &mut self.dp[reach + 1..=cap] {
-                *v = best;
-            }
+            self.dp[reach + 1..=cap].fill(best);
         }
         let mut c = reach;
         for (i, &(_, _, w)) in items.iter().enumerate().rev() {
@@ -164,6 +167,18 @@ impl Knapsack {
             }
         }
         best
+    }
+}
+
+/// One row of the knapsack table: `next[k] = min(old[k], from[k] + r)` (the old value unless the
+/// new one is strictly better), `keep[k]` where the item is taken. Plain slices zipped, so no bounds
+/// checks and no aliasing: the compiler vectorises it.
+fn relax_row(from: &[f64], old: &[f64], next: &mut [f64], keep: &mut [bool], r: f64) {
+    for (((out, keep), &from), &old) in next.iter_mut().zip(keep).zip(from).zip(old) {
+        let with = from + r;
+        let better = with < old;
+        *out = if better { with } else { old };
+        *keep = better;
     }
 }
 
