@@ -95,9 +95,12 @@ fn ceil_bound(value: f64) -> i64 {
 /// bounded by the items seen so far: before item `i`, no capacity beyond the minutes of items
 /// `0..i` (at most `cap`) can be worth more than that sum, so row `i` only computes capacities up
 /// to `min(cap, W_i)` and the table above it stays flat (`dp[c] = dp[W_i]`). When every item fits
-/// (`W ≤ cap`) and no table is needed, all items are taken without a table. The values and the
-/// choice of items are those of the plain table over all capacities (same additions, same
-/// comparisons, in the same item order).
+/// (`W ≤ cap`) and no table is needed, all items are taken without a table. Bounded from below too
+/// when only the best sum at `cap` is wanted (no table): the answer reads row `i` only at capacities
+/// `cap − (minutes of some items after i)`, never below `cap − R_i` (`R_i` the minutes of all items
+/// after `i`), and row `i` reads row `i − 1` at `c − w_i ≥ cap − R_{i−1}`, so rows skip the
+/// capacities under that. The values and the choice of items are those of the plain table over
+/// all capacities (same additions, same comparisons, in the same item order).
 #[derive(Default)]
 struct Knapsack {
     /// `dp[c]`: the best sum within `c` minutes, over all items (valid for `0..=cap` after a
@@ -139,16 +142,29 @@ impl Knapsack {
         }
         self.high.clear();
         let mut reach = 0usize;
+        let mut rest = total;
         for (i, &(_, r, w)) in items.iter().enumerate() {
             let high = (reach + w).min(cap);
+            // The minutes of the items after this one.
+            rest -= w;
+            let low = if table { 0 } else { cap.saturating_sub(rest) };
             let flat = self.dp[reach];
             self.dp[reach + 1..=high].fill(flat);
             let (prev, next) = (&self.dp[..=high], &mut self.next[..=high]);
-            let lower = w.min(high + 1);
-            next[..lower].copy_from_slice(&prev[..lower]);
-            if w <= high {
-                let row = &mut self.keep[i * stride + w..=i * stride + high];
-                relax_row(&prev[..=high - w], &prev[w..], &mut next[w..], row, r);
+            let start = low.max(w);
+            if low < start {
+                let end = start.min(high + 1);
+                next[low..end].copy_from_slice(&prev[low..end]);
+            }
+            if start <= high {
+                let row = &mut self.keep[i * stride + start..=i * stride + high];
+                relax_row(
+                    &prev[start - w..=high - w],
+                    &prev[start..],
+                    &mut next[start..],
+                    row,
+                    r,
+                );
             }
             std::mem::swap(&mut self.dp, &mut self.next);
             self.high.push(high);
