@@ -108,8 +108,9 @@ struct Knapsack {
     dp: Vec<f64>,
     /// The row being computed; swapped with `dp` after each item.
     next: Vec<f64>,
-    /// Row `i`, capacity `c` (`w_i ≤ c ≤ high[i]`): item `i` is in the best choice of items `0..=i`
-    /// within `c` minutes. Cells outside that range are never read (and not cleared).
+    /// Row `i`, capacity `c` (`w_i ≤ c ≤ high[i]`, and without a table `c ≥ cap − R_i`): item `i`
+    /// is in the best choice of items `0..=i` within `c` minutes. Cells outside that range are
+    /// never read (and not cleared).
     keep: Vec<bool>,
     /// The highest capacity row `i` computes.
     high: Vec<usize>,
