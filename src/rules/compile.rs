@@ -704,7 +704,12 @@ enum Alias {
 pub(crate) struct Scratch {
     regs: Vec<Vec<f64>>,
     ids: Vec<u32>,
+    /// Each lane's position in the run's input, once a compaction has moved the lanes (see
+    /// `in_order`).
     orig: Vec<u32>,
+    /// While the lanes are still the chunk's positions `s, s+1, ...` in order: `Some(s)`, and
+    /// `orig` is not written.
+    in_order: Option<u32>,
     acc: Vec<f64>,
     tmp: [Vec<f64>; 3],
     /// The lane epoch in which each register was last gathered.
@@ -962,8 +967,8 @@ fn check_on_shift(firsts: &mut [f64], tv: &[f64], sv: &[f64], ev: &[f64], rule: 
     let mut live = 0usize;
     for (((f, &t), &s), &e) in firsts.iter_mut().zip(tv).zip(sv).zip(ev) {
         let pass = s.is_nan() | ((s <= t) & (t < e));
-        let fail = (rule < *f) & !pass;
-        *f = if fail { rule } else { *f };
+        let r = rule + if pass { NO_FAILURE - rule } else { 0.0 };
+        *f = if r < *f { r } else { *f };
         live += usize::from(*f > rule);
     }
     live
@@ -1015,11 +1020,12 @@ fn check2(
     pass: impl Fn(f64, f64) -> bool,
 ) -> usize {
     let mut live = 0usize;
+    // A failing lane's first failure falls to `rule` unless it is lower already: a minimum,
+    // branch-free (it vectorises).
+    let up = NO_FAILURE - rule;
     let mut step = |f: &mut f64, x: f64, y: f64| {
-        // `&`, not `&&`: both sides are cheap and a short circuit would keep this from
-        // vectorising.
-        let fail = (rule < *f) & !pass(x, y);
-        *f = if fail { rule } else { *f };
+        let r = rule + if pass(x, y) { up } else { 0.0 };
+        *f = if r < *f { r } else { *f };
         live += usize::from(*f > rule);
     };
     match (x, y) {
@@ -1440,16 +1446,15 @@ impl Program {
         self.size_scratch(scratch, n);
         self.select(checked, cols, t, n, scratch);
         let sel = std::mem::take(&mut scratch.sel);
-        first_fail[..n].fill(u16::MAX);
+        // Every lane's first failure is written by a compaction or at the end of its chunk; the
+        // cost only for the lanes left live then.
         cost[..n].fill(f64::NAN);
         let mut start = 0;
         while start < n {
             let m = CHUNK.min(n - start);
             scratch.ids[..m].copy_from_slice(&idx[start..start + m]);
             scratch.regs[0][..m].copy_from_slice(&travel[start..start + m]);
-            for (k, o) in scratch.orig[..m].iter_mut().enumerate() {
-                *o = (start + k) as u32;
-            }
+            scratch.in_order = Some(start as u32);
             scratch.epoch += 1;
             self.run_chunk(checked, cols, t, first_fail, cost, scratch, &sel, m);
             start += m;
@@ -1709,11 +1714,26 @@ impl Program {
         }
         // Every lane left: its first failure (`NO_FAILURE` is `u16::MAX`) and, when live, its cost.
         let Scratch {
-            orig, firsts, acc, ..
+            orig,
+            in_order,
+            firsts,
+            acc,
+            ..
         } = &*scratch;
-        for ((&o, &f), &c) in orig[..m].iter().zip(&firsts[..m]).zip(&acc[..m]) {
-            ff[o as usize] = first_bits(f);
-            cost[o as usize] = if f == NO_FAILURE { c } else { f64::NAN };
+        let out = |f: f64, c: f64| (first_bits(f), if f == NO_FAILURE { c } else { f64::NAN });
+        match *in_order {
+            Some(s) => {
+                let s = s as usize;
+                let lanes = (ff[s..s + m].iter_mut()).zip(&mut cost[s..s + m]);
+                for ((d, o), (&f, &c)) in lanes.zip(firsts[..m].iter().zip(&acc[..m])) {
+                    (*d, *o) = out(f, c);
+                }
+            }
+            None => {
+                for ((&o, &f), &c) in orig[..m].iter().zip(&firsts[..m]).zip(&acc[..m]) {
+                    (ff[o as usize], cost[o as usize]) = out(f, c);
+                }
+            }
         }
     }
 
@@ -1725,6 +1745,7 @@ impl Program {
             regs,
             ids,
             orig,
+            in_order,
             firsts,
             epoch,
             contig,
@@ -1734,16 +1755,18 @@ impl Program {
         } = scratch;
         let travel = &mut regs[0][..m];
         let (ids, orig, firsts) = (&mut ids[..m], &mut orig[..m], &mut firsts[..m]);
-        // Before the first compaction of a chunk the lanes are still in order (a copy).
-        let o0 = orig[0] as usize;
-        if orig[m - 1] as usize == o0 + m - 1 {
+        match *in_order {
             // A plain conversion of the lanes in order (see `first_bits`).
-            for (d, &f) in ff[o0..o0 + m].iter_mut().zip(firsts.iter()) {
-                *d = first_bits(f);
+            Some(s) => {
+                let s = s as usize;
+                for (d, &f) in ff[s..s + m].iter_mut().zip(firsts.iter()) {
+                    *d = first_bits(f);
+                }
             }
-        } else {
-            for (&f, &o) in firsts.iter().zip(orig.iter()) {
-                ff[o as usize] = first_bits(f);
+            None => {
+                for (&f, &o) in firsts.iter().zip(orig.iter()) {
+                    ff[o as usize] = first_bits(f);
+                }
             }
         }
         // The positions of the lanes kept (one cheap branch-free pass over every lane), then the
@@ -1771,18 +1794,32 @@ impl Program {
             pos[kept.min(m - 1)] = i as u32;
             kept += usize::from(f > keep_above);
         }
+        if kept == m {
+            return m;
+        }
+        // The first compaction of a chunk writes the lanes' positions; later ones move them.
+        let from = in_order.take();
         for k in 0..kept {
             let i = pos[k] as usize;
             ids[k] = ids[i];
-            orig[k] = orig[i];
             travel[k] = travel[i];
             firsts[k] = firsts[i];
         }
-        if kept < m {
-            *epoch += 1;
-            *contig = None;
-            alias.fill(Alias::Own);
+        match from {
+            Some(s) => {
+                for (o, &i) in orig[..kept].iter_mut().zip(&pos[..kept]) {
+                    *o = s + i;
+                }
+            }
+            None => {
+                for k in 0..kept {
+                    orig[k] = orig[pos[k] as usize];
+                }
+            }
         }
+        *epoch += 1;
+        *contig = None;
+        alias.fill(Alias::Own);
         kept
     }
 
