@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 
 use super::ast::Subject;
 use super::check::{Checked, Op, TExpr, TK};
-use super::schema::{Source, Ty};
+use super::schema::{Builtin, Source, Ty};
 use super::value::Value;
 use crate::error::{Entity, Error, ErrorKind};
 use crate::model::{AttrValue, Engineer, LatLon, Ticket};
@@ -171,33 +171,33 @@ pub(crate) fn ticket_view(checked: &Checked, t: &Ticket) -> Result<Vec<Value>, E
                 f,
                 t.attributes.get(&f.name),
             ),
-            Source::Builtin(name) => Ok(match name {
-                "id" => Value::Str(Arc::from(t.id.as_str())),
-                "category" => Value::Str(Arc::from(t.category.as_str())),
-                "min_level" => Value::Num(f64::from(t.min_level)),
-                "priority" => Value::Num(t.priority.index() as f64),
-                "created_at" => Value::Num(minutes(t.created_at)),
-                "sla_due" => opt_time(t.sla_due),
-                "duration" => Value::Num(f64::from(t.duration_min)),
-                "team" => Value::Missing,
-                "escalated" => Value::Bool(false),
-                "customer.id" => opt_str(t.customer.as_ref().map(|c| c.id.as_str())),
-                "customer.tier" => {
+            Source::Builtin(b) => Ok(match b {
+                Builtin::Id => Value::Str(Arc::from(t.id.as_str())),
+                Builtin::Category => Value::Str(Arc::from(t.category.as_str())),
+                Builtin::MinLevel => Value::Num(f64::from(t.min_level)),
+                Builtin::Priority => Value::Num(t.priority.index() as f64),
+                Builtin::CreatedAt => Value::Num(minutes(t.created_at)),
+                Builtin::SlaDue => opt_time(t.sla_due),
+                Builtin::Duration => Value::Num(f64::from(t.duration_min)),
+                Builtin::Team => Value::Missing,
+                Builtin::Escalated => Value::Bool(false),
+                Builtin::CustomerId => opt_str(t.customer.as_ref().map(|c| c.id.as_str())),
+                Builtin::CustomerTier => {
                     Value::Num(t.customer.as_ref().map_or(0.0, |c| c.tier as u8 as f64))
                 }
-                "customer.last_engineer" => opt_str(
+                Builtin::LastEngineer => opt_str(
                     t.customer
                         .as_ref()
                         .and_then(|c| c.last_engineer.as_ref())
                         .map(|e| e.as_str()),
                 ),
-                "customer.excluded_engineers" => set_value(
+                Builtin::ExcludedEngineers => set_value(
                     t.customer
                         .iter()
                         .flat_map(|c| c.excluded_engineers.iter().map(|e| e.as_str())),
                 ),
-                "pinned_engineer" => opt_str(t.pinned_engineer.as_ref().map(|e| e.as_str())),
-                "region" => region_of(checked, t.location),
+                Builtin::PinnedEngineer => opt_str(t.pinned_engineer.as_ref().map(|e| e.as_str())),
+                Builtin::Region => region_of(checked, t.location),
                 _ => Value::Missing,
             }),
         }),
@@ -232,17 +232,17 @@ pub(crate) fn engineer_view<'e>(checked: &Checked, e: &'e Engineer) -> Result<En
                     f,
                     e.attributes.get(&f.name),
                 ),
-                Source::Builtin(name) => Ok(match name {
-                    "id" => Value::Str(Arc::from(e.id.as_str())),
-                    "team" => opt_str(e.team.as_deref()),
-                    "territory" => opt_str(e.territory.as_deref()),
-                    "capacity" => Value::Num(f64::from(e.capacity)),
-                    "open_tickets" => Value::Num(f64::from(e.open_tickets)),
-                    "shift_start" => opt_time(e.shift.map(|s| s.start)),
-                    "shift_end" => opt_time(e.shift.map(|s| s.end)),
-                    "last_assigned_at" => opt_time(e.last_assigned_at),
-                    "skills" => set_value(e.skills.keys().map(String::as_str)),
-                    "region" => region_of(checked, e.location),
+                Source::Builtin(b) => Ok(match b {
+                    Builtin::Id => Value::Str(Arc::from(e.id.as_str())),
+                    Builtin::Team => opt_str(e.team.as_deref()),
+                    Builtin::Territory => opt_str(e.territory.as_deref()),
+                    Builtin::Capacity => Value::Num(f64::from(e.capacity)),
+                    Builtin::OpenTickets => Value::Num(f64::from(e.open_tickets)),
+                    Builtin::ShiftStart => opt_time(e.shift.map(|s| s.start)),
+                    Builtin::ShiftEnd => opt_time(e.shift.map(|s| s.end)),
+                    Builtin::LastAssignedAt => opt_time(e.last_assigned_at),
+                    Builtin::Skills => set_value(e.skills.keys().map(String::as_str)),
+                    Builtin::Region => region_of(checked, e.location),
                     _ => Value::Missing,
                 }),
             }),

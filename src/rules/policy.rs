@@ -14,7 +14,7 @@ use super::diag::{Diagnostic, Diagnostics, Span};
 use super::interp::{self, EngView, Env, PairOutcome, minutes};
 use super::parser;
 use super::print;
-use super::schema::{Dim, Ty};
+use super::schema::{Builtin, Dim, Ty};
 use super::value::Value;
 use crate::error::Error;
 use crate::geo::distance_km;
@@ -488,30 +488,30 @@ impl Policy {
 
     pub(crate) fn triage_of(&self, view: &[Value], ticket: &Ticket, applied: &[usize]) -> Triage {
         let c = &self.inner.checked;
-        let get = |name: &str| c.schema.field(Subject::Ticket, name).map(|i| &view[i]);
+        let get = |b: Builtin| c.schema.builtin_slot(Subject::Ticket, b).map(|i| &view[i]);
         let str_of = |v: Option<&Value>| match v {
             Some(Value::Str(s)) => Some(s.to_string()),
             _ => None,
         };
-        let num = |name: &str| get(name).map_or(f64::NAN, Value::num);
-        let p = num("priority");
+        let num = |b: Builtin| get(b).map_or(f64::NAN, Value::num);
+        let p = num(Builtin::Priority);
         let priority = Priority::ALL
             .get(if p.is_nan() { 2 } else { p as usize })
             .copied()
             .unwrap_or(ticket.priority);
-        let sla = num("sla_due");
+        let sla = num(Builtin::SlaDue);
         Triage {
             priority,
-            category: str_of(get("category")).unwrap_or_else(|| ticket.category.clone()),
-            min_level: num("min_level").clamp(0.0, 5.0) as u8,
-            team: str_of(get("team")),
-            escalated: get("escalated").is_some_and(Value::truth),
+            category: str_of(get(Builtin::Category)).unwrap_or_else(|| ticket.category.clone()),
+            min_level: num(Builtin::MinLevel).clamp(0.0, 5.0) as u8,
+            team: str_of(get(Builtin::Team)),
+            escalated: get(Builtin::Escalated).is_some_and(Value::truth),
             sla_due: if sla.is_nan() {
                 None
             } else {
                 DateTime::from_timestamp_millis((sla * 60_000.0).round() as i64)
             },
-            duration_min: num("duration").clamp(0.0, f64::from(u32::MAX)) as u32,
+            duration_min: num(Builtin::Duration).clamp(0.0, f64::from(u32::MAX)) as u32,
             applied: applied.iter().map(|&k| c.derives[k].name.clone()).collect(),
         }
     }
@@ -1466,12 +1466,12 @@ pub(crate) type GateFields = (Option<Arc<str>>, f64);
 
 /// The [`GateFields`] of a ticket view.
 fn gate_fields(c: &Checked, view: &[Value]) -> Option<GateFields> {
-    let category = match view.get(c.schema.field(Subject::Ticket, "category")?)? {
+    let category = match view.get(c.schema.builtin_slot(Subject::Ticket, Builtin::Category)?)? {
         Value::Str(s) => Some(s.clone()),
         _ => None,
     };
     let min = view
-        .get(c.schema.field(Subject::Ticket, "min_level")?)?
+        .get(c.schema.builtin_slot(Subject::Ticket, Builtin::MinLevel)?)?
         .num();
     Some((category, min))
 }

@@ -67,10 +67,68 @@ pub(crate) fn unit_info(u: Unit) -> (Dim, f64) {
 /// How a field gets its value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Source {
-    /// A built-in field of the model, by name.
-    Builtin(&'static str),
+    /// A built-in field of the model.
+    Builtin(Builtin),
     /// A declared attribute.
     Attribute,
+}
+
+/// The built-in fields of tickets and engineers (`Id`, `Team` and `Region` name either's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Builtin {
+    Id,
+    Category,
+    MinLevel,
+    Priority,
+    CreatedAt,
+    SlaDue,
+    Duration,
+    Team,
+    Escalated,
+    CustomerId,
+    CustomerTier,
+    LastEngineer,
+    ExcludedEngineers,
+    PinnedEngineer,
+    Region,
+    Territory,
+    Capacity,
+    OpenTickets,
+    ShiftStart,
+    ShiftEnd,
+    LastAssignedAt,
+    Skills,
+}
+
+impl Builtin {
+    /// The built-in field of this name (a name the schema below lists).
+    fn of(name: &str) -> Builtin {
+        match name {
+            "id" => Builtin::Id,
+            "category" => Builtin::Category,
+            "min_level" => Builtin::MinLevel,
+            "priority" => Builtin::Priority,
+            "created_at" => Builtin::CreatedAt,
+            "sla_due" => Builtin::SlaDue,
+            "duration" => Builtin::Duration,
+            "team" => Builtin::Team,
+            "escalated" => Builtin::Escalated,
+            "customer.id" => Builtin::CustomerId,
+            "customer.tier" => Builtin::CustomerTier,
+            "customer.last_engineer" => Builtin::LastEngineer,
+            "customer.excluded_engineers" => Builtin::ExcludedEngineers,
+            "pinned_engineer" => Builtin::PinnedEngineer,
+            "region" => Builtin::Region,
+            "territory" => Builtin::Territory,
+            "capacity" => Builtin::Capacity,
+            "open_tickets" => Builtin::OpenTickets,
+            "shift_start" => Builtin::ShiftStart,
+            "shift_end" => Builtin::ShiftEnd,
+            "last_assigned_at" => Builtin::LastAssignedAt,
+            "skills" => Builtin::Skills,
+            other => unreachable!("`{other}` is not a built-in field"),
+        }
+    }
 }
 
 /// One readable field.
@@ -121,7 +179,7 @@ fn builtin(name: &'static str, ty: Ty, range: (f64, f64), writable: bool) -> Fie
         ty,
         range,
         writable,
-        source: Source::Builtin(name),
+        source: Source::Builtin(Builtin::of(name)),
         factor: 1.0,
     }
 }
@@ -192,6 +250,13 @@ impl Schema {
 
     pub(crate) fn field(&self, s: Subject, name: &str) -> Option<usize> {
         self.fields(s).iter().position(|f| f.name == name)
+    }
+
+    /// The slot of a built-in field (as [`Schema::field`] by its name, without comparing names).
+    pub(crate) fn builtin_slot(&self, s: Subject, b: Builtin) -> Option<usize> {
+        self.fields(s)
+            .iter()
+            .position(|f| f.source == Source::Builtin(b))
     }
 
     /// Adds a declared field; `Err` with a message when the name is taken or the type is bad.
