@@ -101,6 +101,11 @@ impl BandGrid {
         }
     }
 
+    /// Band height in degrees of latitude.
+    pub(crate) fn band_deg(&self) -> f64 {
+        self.band_deg
+    }
+
     fn bands(&self) -> usize {
         self.band_start.len() - 1
     }
@@ -112,6 +117,78 @@ impl BandGrid {
         let from = band.partition_point(|e| e.lon < lo);
         let to = band.partition_point(|e| e.lon <= hi).max(from);
         start + from..start + to
+    }
+
+    /// The bounding box of the cap of radius `to_km` around `center` (whose latitude's cosine is
+    /// `cos_lat`), a little inflated for rounding: its first and last bands and its longitude
+    /// intervals (two when it wraps at the antimeridian; an empty one is `(0, -1)`).
+    fn cap_box(&self, center: LatLon, cos_lat: f64, to_km: f64) -> (usize, usize, [(f64, f64); 2]) {
+        // The cap's bounding box, a little inflated for rounding.
+        let delta = (to_km / EARTH_RADIUS_KM) * (1.0 + 1e-9) + 1e-12;
+        let delta_deg = delta.to_degrees() + 1e-9;
+        let (lat_lo, lat_hi) = (center.lat - delta_deg, center.lat + delta_deg);
+        let every_lon = lat_hi >= 90.0
+            || lat_lo <= -90.0
+            || delta >= std::f64::consts::FRAC_PI_2
+            || delta.sin() >= cos_lat;
+        let half_lon = if every_lon {
+            360.0
+        } else {
+            (delta.sin() / cos_lat).asin().to_degrees() * (1.0 + 1e-9) + 1e-9
+        };
+        let mut intervals = [(0.0, -1.0); 2];
+        let (lon_lo, lon_hi) = (center.lon - half_lon, center.lon + half_lon);
+        if half_lon >= 180.0 {
+            intervals[0] = (f64::NEG_INFINITY, f64::INFINITY);
+        } else if lon_lo < -180.0 {
+            intervals = [(lon_lo + 360.0, f64::INFINITY), (f64::NEG_INFINITY, lon_hi)];
+        } else if lon_hi > 180.0 {
+            intervals = [(f64::NEG_INFINITY, lon_hi - 360.0), (lon_lo, f64::INFINITY)];
+        } else {
+            intervals[0] = (lon_lo, lon_hi);
+        }
+        let b_lo = band_of(lat_lo.max(-90.0), self.band_deg, self.bands());
+        let b_hi = band_of(lat_hi.min(90.0), self.band_deg, self.bands());
+        (b_lo, b_hi, intervals)
+    }
+
+    /// How many engineers lie within `km` of `center` (great-circle distance as
+    /// [`super::distance_km`] computes it): one pass over the cap's box with the chord test, the
+    /// haversine only where the chord cannot decide.
+    pub(crate) fn count_within(&self, center: LatLon, km: f64) -> u32 {
+        if km.is_nan() || km < 0.0 {
+            return 0;
+        }
+        let lat_rad = center.lat.to_radians();
+        let cos_lat = lat_rad.cos();
+        let unit = unit_vector(center);
+        let (b_lo, b_hi, intervals) = self.cap_box(center, cos_lat, km);
+        // Below `sure` surely within `km`, beyond `hi` surely not.
+        let sure = {
+            let c = chord_for_km(km.min(1e9)) * (1.0 - 1e-9) - 1e-12;
+            if c > 0.0 { c * c } else { -1.0 }
+        };
+        let hi = {
+            let c = chord_for_km(km.min(1e9)) * (1.0 + 1e-9) + 1e-12;
+            c * c
+        };
+        let mut n = 0;
+        for b in b_lo..=b_hi {
+            for &(a, z) in &intervals {
+                if a > z {
+                    continue;
+                }
+                for e in &self.entries[self.range(b, a, z)] {
+                    let c2 = chord2(&e.unit, &unit);
+                    if c2 < sure
+                        || (c2 <= hi && distance_from(center, lat_rad, cos_lat, e, c2) <= km)
+                    {
+                        n += 1;
+                    }
+                }
+            }
+        }
+        n
     }
 
     /// Engineers within `max_km` of `center`, lazily, in (distance, index) order. `hint` is about how
@@ -155,6 +232,27 @@ impl BandGrid {
         };
         walk.first_radius();
         walk
+    }
+}
+
+/// The squared chord between two points on the unit sphere.
+#[inline]
+fn chord2(a: &[f64; 3], b: &[f64; 3]) -> f64 {
+    (a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2) + (a[2] - b[2]).powi(2)
+}
+
+/// The distance from `center` (latitude `lat_rad` in radians, its cosine `cos_lat`) to an entry
+/// whose squared chord from it is `c2`: the haversine, bit for bit [`super::distance_km`] (the
+/// chord's distance where that is not finite).
+fn distance_from(center: LatLon, lat_rad: f64, cos_lat: f64, e: &Entry, c2: f64) -> f64 {
+    let dlat = e.lat_rad - lat_rad;
+    let dlon = (e.lon - center.lon).to_radians();
+    let h = (dlat * 0.5).sin().powi(2) + cos_lat * e.cos_lat * (dlon * 0.5).sin().powi(2);
+    let d = 2.0 * EARTH_RADIUS_KM * h.sqrt().min(1.0).asin();
+    if d.is_finite() {
+        d
+    } else {
+        km_for_chord(c2.sqrt())
     }
 }
 
@@ -213,12 +311,7 @@ impl GridWalk<'_> {
 
     /// The distance of an entry whose squared chord is `c2`.
     fn distance_of(&self, e: &Entry, c2: f64) -> f64 {
-        let d = self.distance(e);
-        if d.is_finite() {
-            d
-        } else {
-            km_for_chord(c2.sqrt())
-        }
+        distance_from(self.center, self.lat_rad, self.cos_lat, e, c2)
     }
 
     /// The engineers set aside by the filter within `km` of the centre (`km` must not exceed what
@@ -258,14 +351,6 @@ impl GridWalk<'_> {
         count
     }
 
-    /// Haversine from the centre, bit for bit [`super::distance_km`].
-    fn distance(&self, e: &Entry) -> f64 {
-        let dlat = e.lat_rad - self.lat_rad;
-        let dlon = (e.lon - self.center.lon).to_radians();
-        let h = (dlat * 0.5).sin().powi(2) + self.cos_lat * e.cos_lat * (dlon * 0.5).sin().powi(2);
-        2.0 * EARTH_RADIUS_KM * h.sqrt().min(1.0).asin()
-    }
-
     /// Scans the ring `(done_km, to_km]` into `ready`.
     fn ring(&mut self, to_km: f64) {
         let g = self.grid;
@@ -282,32 +367,7 @@ impl GridWalk<'_> {
             let c = chord_for_km(to_km.min(1e9)) * (1.0 + 1e-9) + 1e-12;
             c * c
         };
-        // The cap's bounding box, a little inflated for rounding.
-        let delta = (to_km / EARTH_RADIUS_KM) * (1.0 + 1e-9) + 1e-12;
-        let delta_deg = delta.to_degrees() + 1e-9;
-        let (lat_lo, lat_hi) = (self.center.lat - delta_deg, self.center.lat + delta_deg);
-        let every_lon = lat_hi >= 90.0
-            || lat_lo <= -90.0
-            || delta >= std::f64::consts::FRAC_PI_2
-            || delta.sin() >= self.cos_lat;
-        let half_lon = if every_lon {
-            360.0
-        } else {
-            (delta.sin() / self.cos_lat).asin().to_degrees() * (1.0 + 1e-9) + 1e-9
-        };
-        let mut intervals = [(0.0, -1.0); 2];
-        let (lon_lo, lon_hi) = (self.center.lon - half_lon, self.center.lon + half_lon);
-        if half_lon >= 180.0 {
-            intervals[0] = (f64::NEG_INFINITY, f64::INFINITY);
-        } else if lon_lo < -180.0 {
-            intervals = [(lon_lo + 360.0, f64::INFINITY), (f64::NEG_INFINITY, lon_hi)];
-        } else if lon_hi > 180.0 {
-            intervals = [(f64::NEG_INFINITY, lon_hi - 360.0), (lon_lo, f64::INFINITY)];
-        } else {
-            intervals[0] = (lon_lo, lon_hi);
-        }
-        let b_lo = band_of(lat_lo.max(-90.0), g.band_deg, g.bands());
-        let b_hi = band_of(lat_hi.min(90.0), g.band_deg, g.bands());
+        let (b_lo, b_hi, intervals) = g.cap_box(self.center, self.cos_lat, to_km);
         // Surely beyond `from_km` above `inner`, surely within `to_km` below `outer`: an engineer
         // set aside between them needs no distance.
         let inner = if from_km < 0.0 {
@@ -335,9 +395,7 @@ impl GridWalk<'_> {
                     if e.lon > z {
                         break;
                     }
-                    let c2 = (e.unit[0] - self.unit[0]).powi(2)
-                        + (e.unit[1] - self.unit[1]).powi(2)
-                        + (e.unit[2] - self.unit[2]).powi(2);
+                    let c2 = chord2(&e.unit, &self.unit);
                     if c2 > hi || c2 < lo {
                         continue;
                     }
@@ -475,6 +533,24 @@ mod tests {
                 .collect();
             want.sort_by(|a, b| a.distance_km.total_cmp(&b.distance_km).then(a.index.cmp(&b.index)));
             prop_assert_eq!(got, want);
+        }
+
+        /// The count of engineers within a distance is a brute force's, also at an engineer's own
+        /// distance (the boundary, where the chord cannot decide).
+        #[test]
+        fn the_count_within_is_a_brute_force(
+            pts in positions(),
+            centre in (-90.0f64..90.0, -180.0f64..180.0),
+            near in 0usize..120,
+            at in 0usize..240,
+            km in prop_oneof![Just(f64::INFINITY), 0.0f64..3.0, 0.0f64..300.0, 0.0f64..25000.0],
+            band in prop_oneof![Just(0.01f64), 0.01f64..10.0],
+        ) {
+            let grid = BandGrid::new(&pts, band);
+            let centre = if near < pts.len() { pts[near] } else { LatLon::new(centre.0, centre.1) };
+            let km = pts.get(at).map_or(km, |&p| distance_km(centre, p));
+            let want = pts.iter().filter(|&&p| distance_km(centre, p) <= km).count();
+            prop_assert_eq!(grid.count_within(centre, km) as usize, want);
         }
 
         /// With a filter, the walk releases exactly the accepted engineers in order, and the ones

@@ -76,6 +76,11 @@ impl EngineerIndex {
         }
     }
 
+    /// The grid's band height in degrees.
+    pub(crate) fn band_deg(&self) -> f64 {
+        self.grid.band_deg()
+    }
+
     /// Number of indexed engineers.
     pub fn len(&self) -> usize {
         self.positions.len()

@@ -6,7 +6,7 @@ mod grid;
 mod index;
 mod travel;
 
-pub(crate) use grid::{GridWalk, Keep};
+pub(crate) use grid::{BandGrid, GridWalk, Keep};
 pub use index::{EngineerIndex, Neighbor};
 pub use travel::TravelProfile;
 
