@@ -22,7 +22,7 @@ use super::config::Config;
 use super::time::{self, StopTimes, TimeLimit};
 use crate::error::Error;
 use crate::fleet::Fleet;
-use crate::geo::{GridWalk, Keep, Neighbor};
+use crate::geo::{BandGrid, GridWalk, Keep, Neighbor};
 use crate::model::{Engineer, EngineerId, Priority, Shift, Ticket};
 use crate::rules::{Evaluator, Policy, PreparedTicket, Program, ScreenScratch, Triage};
 
@@ -496,6 +496,8 @@ enum Source<'w> {
     Subset(std::vec::IntoIter<(Neighbor, usize)>),
     /// The fleet's grid walk (lane = fleet position).
     Walk(GridWalk<'w>),
+    /// The walk of a skill's holders ([`SkillGrid`]), whose positions map to the fleet's.
+    Holders(GridWalk<'w>, &'w [u32]),
 }
 
 impl Iterator for Source<'_> {
@@ -505,8 +507,68 @@ impl Iterator for Source<'_> {
         match self {
             Source::Subset(v) => v.next(),
             Source::Walk(w) => w.next().map(|n| (n, n.index as usize)),
+            Source::Holders(w, fleet_at) => w.next().map(|n| {
+                let index = fleet_at[n.index as usize];
+                let n = Neighbor {
+                    index,
+                    distance_km: n.distance_km,
+                };
+                (n, index as usize)
+            }),
         }
     }
+}
+
+/// One skill's engineers in two grids of their own, for the skill gate's walks in a long run
+/// (see [`Screener::skill_grids`]): the holders (level above 0), with their fleet positions and
+/// levels, and everyone else, who fails the gate whatever the ticket's minimum level (above 0).
+/// A walk over the holders meets only the engineers the gate may keep (about a third of a
+/// generated city's, against every engineer in reach for a walk over the fleet), and the others
+/// within the distance examined are counted in one pass over their own grid.
+struct SkillGrid {
+    holders: BandGrid,
+    /// Position in the fleet of each holder, by position in `holders`.
+    fleet_at: Vec<u32>,
+    /// Each holder's level, by position in `holders`.
+    levels: Vec<u8>,
+    others: BandGrid,
+}
+
+impl SkillGrid {
+    fn new(fleet: &Fleet, table: &SkillTable, id: u32) -> SkillGrid {
+        let (mut fleet_at, mut levels, mut held, mut other) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for (e, engineer) in (0u32..).zip(fleet.engineers()) {
+            match table.level(e, Some(id)) {
+                0 => other.push(engineer.location),
+                level => {
+                    fleet_at.push(e);
+                    levels.push(level);
+                    held.push(engineer.location);
+                }
+            }
+        }
+        // Each grid's bands as high as the fleet's at its own density (the fleet's band height is
+        // about the distance to the 32nd nearest engineer, which grows as one over the square
+        // root of the density).
+        let n = fleet.len() as f64;
+        let band = |k: usize| fleet.index().band_deg() * (n / k.max(1) as f64).sqrt();
+        SkillGrid {
+            holders: BandGrid::new(&held, band(held.len())),
+            others: BandGrid::new(&other, band(other.len())),
+            fleet_at,
+            levels,
+        }
+    }
+}
+
+/// Whether a full-fleet run of about `tickets` tickets over `engineers` engineers with `skills`
+/// skill names walks per-skill grids: building a skill's two grids costs about what they save
+/// on a number of its tickets a fourteenth of the fleet's size (generated city L: 12 M
+/// instructions against 17 k a ticket), so a run needs about a tenth of the fleet's size in
+/// tickets for each skill name.
+fn skill_grids_pay(tickets: usize, engineers: usize, skills: usize) -> bool {
+    tickets >= 64 && tickets.saturating_mul(10) >= engineers.saturating_mul(skills)
 }
 
 /// One run's screening state: the policy prepared over the fleet.
@@ -533,6 +595,10 @@ pub(crate) struct Screener<'a> {
     /// The skill gate's rule and the fleet's skills, for full-fleet screeners of a policy with a
     /// gate: engineers without the level are counted against the rule without the pair program.
     gate: Option<(usize, SkillTable)>,
+    /// Per skill id of the gate's table, its [`SkillGrid`], built by the first ticket that needs
+    /// it; empty when the run is too short for them to pay ([`skill_grids_pay`]). Used by
+    /// screenings that list no rejected engineer (a ranking lists them, and walks the fleet).
+    skill_grids: Vec<OnceLock<SkillGrid>>,
     /// The fleet's ids, built by the first ranking of a full-fleet screener (a run never needs
     /// them).
     ids: OnceLock<Option<IdTable>>,
@@ -640,6 +706,12 @@ impl<'a> Screener<'a> {
             (None, Some(rule)) => Some((rule, SkillTable::new(fleet.engineers()))),
             _ => None,
         };
+        let skill_grids = match &gate {
+            Some((_, table)) if skill_grids_pay(max_tickets, fleet.len(), table.ids.len()) => {
+                table.ids.values().map(|_| OnceLock::new()).collect()
+            }
+            _ => Vec::new(),
+        };
         let ids = OnceLock::new();
         if subset.is_some() {
             // A subset's few ids are read from the engineers.
@@ -654,6 +726,7 @@ impl<'a> Screener<'a> {
         });
         Screener {
             gate,
+            skill_grids,
             ids,
             shifts,
             first_of,
@@ -807,6 +880,15 @@ impl<'a> Screener<'a> {
                     .levels(id)
                     .map_or(Keep::Fn(level_of), |levels| Keep::Levels(levels, min))
             });
+        // A skill's own grids, when the run has them and the ticket's minimum level is above 0
+        // (at 0 every engineer passes the gate).
+        let grids = match gate {
+            Some((_, table, Some(id), min)) if min > 0.0 && rejected.is_none() => {
+                (self.skill_grids.get(id as usize))
+                    .map(|g| (g.get_or_init(|| SkillGrid::new(self.fleet, table, id)), min))
+            }
+            _ => None,
+        };
         let mut neighbors = match &self.subset {
             Some(s) => {
                 let mut v: Vec<(Neighbor, usize)> = s
@@ -827,12 +909,24 @@ impl<'a> Screener<'a> {
                 sort_pairs(&mut v);
                 Source::Subset(v.into_iter())
             }
-            None => Source::Walk(self.fleet.index().nearest_iter_filtered(
-                ticket.location,
-                reach,
-                (7 * cap).max(32),
-                keep,
-            )),
+            None => match grids {
+                // Most holders pass the gate: a smaller first ring.
+                Some((g, min)) => Source::Holders(
+                    g.holders.walk_filtered(
+                        ticket.location,
+                        reach,
+                        (3 * cap).max(32),
+                        Some(Keep::Levels(&g.levels, min)),
+                    ),
+                    &g.fleet_at,
+                ),
+                None => Source::Walk(self.fleet.index().nearest_iter_filtered(
+                    ticket.location,
+                    reach,
+                    (7 * cap).max(32),
+                    keep,
+                )),
+            },
         };
         // Screen in windows, nearest first, until `cap` engineers are eligible; engineers
         // tied in distance with the last one kept are examined too, so ties break by id.
@@ -902,14 +996,22 @@ impl<'a> Screener<'a> {
         }
         // The engineers the gate set aside, within the distance examined: everyone up to the last
         // eligible engineer kept, or everyone in reach.
-        if let (Source::Walk(walk), Some((rule, ..))) = (&neighbors, gate) {
+        let walk = match &neighbors {
+            Source::Walk(walk) | Source::Holders(walk, _) => Some(walk),
+            Source::Subset(_) => None,
+        };
+        if let (Some(walk), Some((rule, ..))) = (walk, gate) {
             let examined = if boundary.is_finite() {
                 boundary
             } else {
                 reach
             };
             let mut listed = Vec::new();
-            let n = walk.excluded_within(examined, rejected.is_some().then_some(&mut listed));
+            let mut n = walk.excluded_within(examined, rejected.is_some().then_some(&mut listed));
+            // Walking a skill's holders, the engineers without the skill were never met.
+            if let Some((g, _)) = grids {
+                n += g.others.count_within(ticket.location, examined);
+            }
             out.in_reach += n;
             counts[self.first_of[rule]] += n;
             if let Some(v) = rejected {
@@ -1258,6 +1360,13 @@ mod tests {
             let d = Dispatcher::new(Config::default().max_travel_km(4.0).max_candidates(cap));
             let screener = Screener::new(&fleet, d.policy(), d.config(), now(), tickets.len()).unwrap();
             prop_assert!(screener.gate.is_some(), "the default policy has a skill gate");
+            prop_assert!(screener.skill_grids.is_empty(), "a few tickets walk the fleet");
+            // A run as long as this walks each skill's own grids (when it lists no rejected
+            // engineer). Its rooms are capped higher, which changes no verdict here: a room is
+            // 0 only for an engineer with none left.
+            let long = Screener::new(&fleet, d.policy(), d.config(), now(), 1 << 20).unwrap();
+            let skills = long.gate.as_ref().map_or(0, |(_, table)| table.ids.len());
+            prop_assert_eq!(long.skill_grids.len(), skills);
             let reach = d.policy().reach_km().unwrap();
             let limit = &screener.rule_names[screener.rule_names.len() - 2];
             for t in &tickets {
@@ -1321,6 +1430,14 @@ mod tests {
                     .collect();
                 got_rejected.sort();
                 prop_assert_eq!(&got_rejected, &want_rejected, "rejected for {}", t.id);
+
+                let s = long.screen(t, cap, &mut ScreenScratch::default(), None, None).unwrap();
+                let got: Vec<u32> = s.eligible.iter().map(|n| n.index).collect();
+                prop_assert_eq!(&got, &eligible, "eligible for {} (skill grids)", t.id);
+                prop_assert_eq!(s.screening.in_reach as usize, examined.len());
+                let got_counts: BTreeMap<String, u32> =
+                    s.screening.rules.iter().map(|r| (r.rule.clone(), r.rejected)).collect();
+                prop_assert_eq!(&got_counts, &counts, "counts for {} (skill grids)", t.id);
             }
         }
     }
