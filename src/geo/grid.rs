@@ -9,7 +9,7 @@
 //! everywhere in the crate. Replaces the R-tree's nearest-neighbour heap for walks: a ring costs a few
 //! binary searches and a tight scan instead of a heap operation per engineer.
 
-use super::{EARTH_RADIUS_KM, Neighbor, chord_for_km, km_for_chord, unit_vector};
+use super::{EARTH_RADIUS_KM, Neighbor, chord_for_km, haversine, km_for_chord, unit_vector};
 use crate::model::LatLon;
 
 /// One engineer in the grid, with what a distance needs precomputed.
@@ -247,8 +247,7 @@ fn chord2(a: &[f64; 3], b: &[f64; 3]) -> f64 {
 fn distance_from(center: LatLon, lat_rad: f64, cos_lat: f64, e: &Entry, c2: f64) -> f64 {
     let dlat = e.lat_rad - lat_rad;
     let dlon = (e.lon - center.lon).to_radians();
-    let h = (dlat * 0.5).sin().powi(2) + cos_lat * e.cos_lat * (dlon * 0.5).sin().powi(2);
-    let d = 2.0 * EARTH_RADIUS_KM * h.sqrt().min(1.0).asin();
+    let d = haversine(dlat, dlon, cos_lat * e.cos_lat);
     if d.is_finite() {
         d
     } else {
