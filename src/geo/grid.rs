@@ -123,7 +123,6 @@ impl BandGrid {
     /// `cos_lat`), a little inflated for rounding: its first and last bands and its longitude
     /// intervals (two when it wraps at the antimeridian; an empty one is `(0, -1)`).
     fn cap_box(&self, center: LatLon, cos_lat: f64, to_km: f64) -> (usize, usize, [(f64, f64); 2]) {
-        // The cap's bounding box, a little inflated for rounding.
         let delta = (to_km / EARTH_RADIUS_KM) * (1.0 + 1e-9) + 1e-12;
         let delta_deg = delta.to_degrees() + 1e-9;
         let (lat_lo, lat_hi) = (center.lat - delta_deg, center.lat + delta_deg);
