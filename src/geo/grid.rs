@@ -162,15 +162,7 @@ impl BandGrid {
         let cos_lat = lat_rad.cos();
         let unit = unit_vector(center);
         let (b_lo, b_hi, intervals) = self.cap_box(center, cos_lat, km);
-        // Below `sure` surely within `km`, beyond `hi` surely not.
-        let sure = {
-            let c = chord_for_km(km.min(1e9)) * (1.0 - 1e-9) - 1e-12;
-            if c > 0.0 { c * c } else { -1.0 }
-        };
-        let hi = {
-            let c = chord_for_km(km.min(1e9)) * (1.0 + 1e-9) + 1e-12;
-            c * c
-        };
+        let (sure, hi) = chord2_bounds(km);
         let mut n = 0;
         for b in b_lo..=b_hi {
             for &(a, z) in &intervals {
@@ -232,6 +224,18 @@ impl BandGrid {
         walk.first_radius();
         walk
     }
+}
+
+/// Squared-chord bounds for a distance of `km`, a little apart for rounding: below the first a
+/// point is surely within `km` (`-1` when none is), above the second surely beyond it; between
+/// them the haversine decides.
+fn chord2_bounds(km: f64) -> (f64, f64) {
+    let c = chord_for_km(km.min(1e9));
+    let (within, beyond) = (c * (1.0 - 1e-9) - 1e-12, c * (1.0 + 1e-9) + 1e-12);
+    (
+        if within > 0.0 { within * within } else { -1.0 },
+        beyond * beyond,
+    )
 }
 
 /// The squared chord between two points on the unit sphere.
@@ -316,14 +320,7 @@ impl GridWalk<'_> {
     /// the walk has reached, which holds once it released an engineer beyond `km` or ended): how
     /// many, and, with `list`, each with its distance, in no particular order.
     pub(crate) fn excluded_within(&self, km: f64, mut list: Option<&mut Vec<Neighbor>>) -> u32 {
-        let lo = {
-            let c = chord_for_km(km.min(1e9)) * (1.0 - 1e-9) - 1e-12;
-            if c > 0.0 { c * c } else { -1.0 }
-        };
-        let hi = {
-            let c = chord_for_km(km.min(1e9)) * (1.0 + 1e-9) + 1e-12;
-            c * c
-        };
+        let (lo, hi) = chord2_bounds(km);
         let mut count = 0;
         for &(c2, pos, d) in &self.excluded {
             if c2 > hi {
@@ -353,31 +350,16 @@ impl GridWalk<'_> {
     fn ring(&mut self, to_km: f64) {
         let g = self.grid;
         let from_km = self.done_km;
-        // Chord bounds: inside `lo` is surely within `from_km`, beyond `hi` surely beyond `to_km`;
-        // between them the haversine decides.
-        let lo = if from_km < 0.0 {
-            -1.0
+        // Chord bounds: inside `lo` is surely within `from_km`, beyond `hi` surely beyond `to_km`
+        // (between them the haversine decides); surely beyond `from_km` above `inner`, surely
+        // within `to_km` below `outer` (an engineer set aside between them needs no distance).
+        let (lo, inner) = if from_km < 0.0 {
+            (-1.0, -1.0)
         } else {
-            let c = chord_for_km(from_km) * (1.0 - 1e-9) - 1e-12;
-            if c > 0.0 { c * c } else { -1.0 }
+            chord2_bounds(from_km)
         };
-        let hi = {
-            let c = chord_for_km(to_km.min(1e9)) * (1.0 + 1e-9) + 1e-12;
-            c * c
-        };
+        let (outer, hi) = chord2_bounds(to_km);
         let (b_lo, b_hi, intervals) = g.cap_box(self.center, self.cos_lat, to_km);
-        // Surely beyond `from_km` above `inner`, surely within `to_km` below `outer`: an engineer
-        // set aside between them needs no distance.
-        let inner = if from_km < 0.0 {
-            -1.0
-        } else {
-            let c = chord_for_km(from_km) * (1.0 + 1e-9) + 1e-12;
-            c * c
-        };
-        let outer = {
-            let c = chord_for_km(to_km.min(1e9)) * (1.0 - 1e-9) - 1e-12;
-            if c > 0.0 { c * c } else { -1.0 }
-        };
         let mut ring = std::mem::take(&mut self.ready);
         ring.clear();
         self.at = 0;
