@@ -101,32 +101,31 @@ pub(crate) enum Builtin {
 }
 
 impl Builtin {
-    /// The built-in field of this name (a name the schema below lists).
-    fn of(name: &str) -> Builtin {
-        match name {
-            "id" => Builtin::Id,
-            "category" => Builtin::Category,
-            "min_level" => Builtin::MinLevel,
-            "priority" => Builtin::Priority,
-            "created_at" => Builtin::CreatedAt,
-            "sla_due" => Builtin::SlaDue,
-            "duration" => Builtin::Duration,
-            "team" => Builtin::Team,
-            "escalated" => Builtin::Escalated,
-            "customer.id" => Builtin::CustomerId,
-            "customer.tier" => Builtin::CustomerTier,
-            "customer.last_engineer" => Builtin::LastEngineer,
-            "customer.excluded_engineers" => Builtin::ExcludedEngineers,
-            "pinned_engineer" => Builtin::PinnedEngineer,
-            "region" => Builtin::Region,
-            "territory" => Builtin::Territory,
-            "capacity" => Builtin::Capacity,
-            "open_tickets" => Builtin::OpenTickets,
-            "shift_start" => Builtin::ShiftStart,
-            "shift_end" => Builtin::ShiftEnd,
-            "last_assigned_at" => Builtin::LastAssignedAt,
-            "skills" => Builtin::Skills,
-            other => unreachable!("`{other}` is not a built-in field"),
+    /// The field's name in the rule language.
+    fn name(self) -> &'static str {
+        match self {
+            Builtin::Id => "id",
+            Builtin::Category => "category",
+            Builtin::MinLevel => "min_level",
+            Builtin::Priority => "priority",
+            Builtin::CreatedAt => "created_at",
+            Builtin::SlaDue => "sla_due",
+            Builtin::Duration => "duration",
+            Builtin::Team => "team",
+            Builtin::Escalated => "escalated",
+            Builtin::CustomerId => "customer.id",
+            Builtin::CustomerTier => "customer.tier",
+            Builtin::LastEngineer => "customer.last_engineer",
+            Builtin::ExcludedEngineers => "customer.excluded_engineers",
+            Builtin::PinnedEngineer => "pinned_engineer",
+            Builtin::Region => "region",
+            Builtin::Territory => "territory",
+            Builtin::Capacity => "capacity",
+            Builtin::OpenTickets => "open_tickets",
+            Builtin::ShiftStart => "shift_start",
+            Builtin::ShiftEnd => "shift_end",
+            Builtin::LastAssignedAt => "last_assigned_at",
+            Builtin::Skills => "skills",
         }
     }
 }
@@ -173,13 +172,13 @@ pub(crate) const MAX_TRAVEL_KM: f64 = 20_016.0;
 
 const INF: (f64, f64) = (f64::NEG_INFINITY, f64::INFINITY);
 
-fn builtin(name: &'static str, ty: Ty, range: (f64, f64), writable: bool) -> FieldInfo {
+fn builtin(b: Builtin, ty: Ty, range: (f64, f64), writable: bool) -> FieldInfo {
     FieldInfo {
-        name: name.to_string(),
+        name: b.name().to_string(),
         ty,
         range,
         writable,
-        source: Source::Builtin(Builtin::of(name)),
+        source: Source::Builtin(b),
         factor: 1.0,
     }
 }
@@ -190,43 +189,48 @@ impl Schema {
         let opt = |t: Ty| t.opt();
         Schema {
             ticket: vec![
-                builtin("id", Ty::Str, INF, false),
-                builtin("category", Ty::Str, INF, true),
-                builtin("min_level", Ty::Num(Dim::Scalar), (0.0, 5.0), true),
-                builtin("priority", Ty::Enum(PRIORITY), (0.0, 3.0), true),
-                builtin("created_at", Ty::Time, INF, false),
-                builtin("sla_due", opt(Ty::Time), INF, true),
+                builtin(Builtin::Id, Ty::Str, INF, false),
+                builtin(Builtin::Category, Ty::Str, INF, true),
+                builtin(Builtin::MinLevel, Ty::Num(Dim::Scalar), (0.0, 5.0), true),
+                builtin(Builtin::Priority, Ty::Enum(PRIORITY), (0.0, 3.0), true),
+                builtin(Builtin::CreatedAt, Ty::Time, INF, false),
+                builtin(Builtin::SlaDue, opt(Ty::Time), INF, true),
                 builtin(
-                    "duration",
+                    Builtin::Duration,
                     Ty::Num(Dim::Duration),
                     (0.0, f64::from(u32::MAX)),
                     true,
                 ),
-                builtin("team", opt(Ty::Str), INF, true),
-                builtin("escalated", Ty::Bool, (0.0, 1.0), true),
-                builtin("customer.id", opt(Ty::Str), INF, false),
-                builtin("customer.tier", Ty::Enum(TIER), (0.0, 2.0), false),
-                builtin("customer.last_engineer", opt(Ty::Str), INF, false),
-                builtin("customer.excluded_engineers", Ty::Set, INF, false),
-                builtin("pinned_engineer", opt(Ty::Str), INF, false),
-                builtin("region", opt(Ty::Str), INF, false),
+                builtin(Builtin::Team, opt(Ty::Str), INF, true),
+                builtin(Builtin::Escalated, Ty::Bool, (0.0, 1.0), true),
+                builtin(Builtin::CustomerId, opt(Ty::Str), INF, false),
+                builtin(Builtin::CustomerTier, Ty::Enum(TIER), (0.0, 2.0), false),
+                builtin(Builtin::LastEngineer, opt(Ty::Str), INF, false),
+                builtin(Builtin::ExcludedEngineers, Ty::Set, INF, false),
+                builtin(Builtin::PinnedEngineer, opt(Ty::Str), INF, false),
+                builtin(Builtin::Region, opt(Ty::Str), INF, false),
             ],
             engineer: vec![
-                builtin("id", Ty::Str, INF, false),
-                builtin("team", opt(Ty::Str), INF, false),
-                builtin("territory", opt(Ty::Str), INF, false),
-                builtin("capacity", Ty::Num(Dim::Scalar), (0.0, MAX_COUNT), false),
+                builtin(Builtin::Id, Ty::Str, INF, false),
+                builtin(Builtin::Team, opt(Ty::Str), INF, false),
+                builtin(Builtin::Territory, opt(Ty::Str), INF, false),
                 builtin(
-                    "open_tickets",
+                    Builtin::Capacity,
                     Ty::Num(Dim::Scalar),
                     (0.0, MAX_COUNT),
                     false,
                 ),
-                builtin("shift_start", opt(Ty::Time), INF, false),
-                builtin("shift_end", opt(Ty::Time), INF, false),
-                builtin("last_assigned_at", opt(Ty::Time), INF, false),
-                builtin("skills", Ty::Set, INF, false),
-                builtin("region", opt(Ty::Str), INF, false),
+                builtin(
+                    Builtin::OpenTickets,
+                    Ty::Num(Dim::Scalar),
+                    (0.0, MAX_COUNT),
+                    false,
+                ),
+                builtin(Builtin::ShiftStart, opt(Ty::Time), INF, false),
+                builtin(Builtin::ShiftEnd, opt(Ty::Time), INF, false),
+                builtin(Builtin::LastAssignedAt, opt(Ty::Time), INF, false),
+                builtin(Builtin::Skills, Ty::Set, INF, false),
+                builtin(Builtin::Region, opt(Ty::Str), INF, false),
             ],
             enums: vec![
                 EnumInfo {
