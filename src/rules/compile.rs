@@ -966,12 +966,19 @@ fn first_bits(f: f64) -> u16 {
 fn check_on_shift(firsts: &mut [f64], tv: &[f64], sv: &[f64], ev: &[f64], rule: f64) -> usize {
     let mut live = 0usize;
     for (((f, &t), &s), &e) in firsts.iter_mut().zip(tv).zip(sv).zip(ev) {
-        let pass = s.is_nan() | ((s <= t) & (t < e));
-        let r = rule + if pass { NO_FAILURE - rule } else { 0.0 };
-        *f = if r < *f { r } else { *f };
-        live += usize::from(*f > rule);
+        live += lower_first(f, s.is_nan() | ((s <= t) & (t < e)), rule);
     }
     live
+}
+
+/// A require's verdict on one lane: a failing lane's first failure falls to `rule` unless it is
+/// lower already (a minimum, branch-free: it vectorises). Returns 1 while a later require could
+/// still lower it.
+#[inline(always)]
+fn lower_first(f: &mut f64, pass: bool, rule: f64) -> usize {
+    let r = rule + if pass { NO_FAILURE - rule } else { 0.0 };
+    *f = if r < *f { r } else { *f };
+    usize::from(*f > rule)
 }
 
 /// A comparison, fused with the `Check` it feeds.
@@ -1020,14 +1027,7 @@ fn check2(
     pass: impl Fn(f64, f64) -> bool,
 ) -> usize {
     let mut live = 0usize;
-    // A failing lane's first failure falls to `rule` unless it is lower already: a minimum,
-    // branch-free (it vectorises).
-    let up = NO_FAILURE - rule;
-    let mut step = |f: &mut f64, x: f64, y: f64| {
-        let r = rule + if pass(x, y) { up } else { 0.0 };
-        *f = if r < *f { r } else { *f };
-        live += usize::from(*f > rule);
-    };
+    let mut step = |f: &mut f64, x: f64, y: f64| live += lower_first(f, pass(x, y), rule);
     match (x, y) {
         (S::L(x), S::L(y)) => {
             for ((f, &x), &y) in firsts.iter_mut().zip(x).zip(y) {
