@@ -911,9 +911,12 @@ enum Fused {
 /// The largest ticket set whose membership test is fused with a `Check`.
 const FUSED_SET: usize = 4;
 
+/// A chunk's lanes are compacted once fewer than one in this many are still in play.
+const COMPACT_BELOW: usize = 3;
+
 /// A require's check of `x in set` (`want_in`) or `!(x in set)` over the lanes (see
 /// [`check_lanes`]), for a set of at most [`FUSED_SET`] members: one branch-free pass.
-fn check_in_set(firsts: &mut [f64], x: S<'_>, set: &[f64], want_in: bool, rule: f64) -> usize {
+fn check_in_set(firsts: &mut [f64], x: S<'_>, set: &[f64], want_in: bool, rule: Rule) -> usize {
     debug_assert!(set.len() <= FUSED_SET);
     // One loop per size (the common sets have one or two members); three members are padded
     // with a repeat, which does not change the outcome.
@@ -963,7 +966,7 @@ fn first_bits(f: f64) -> u16 {
 /// The `on_shift` check (see [`check_lanes`]): a lane passes when its engineer has no shift
 /// or `start <= t < end`.
 #[inline(always)]
-fn check_on_shift(firsts: &mut [f64], tv: &[f64], sv: &[f64], ev: &[f64], rule: f64) -> usize {
+fn check_on_shift(firsts: &mut [f64], tv: &[f64], sv: &[f64], ev: &[f64], rule: Rule) -> usize {
     let mut live = 0usize;
     for (((f, &t), &s), &e) in firsts.iter_mut().zip(tv).zip(sv).zip(ev) {
         live += lower_first(f, s.is_nan() | ((s <= t) & (t < e)), rule);
@@ -971,14 +974,23 @@ fn check_on_shift(firsts: &mut [f64], tv: &[f64], sv: &[f64], ev: &[f64], rule: 
     live
 }
 
-/// A require's verdict on one lane: a failing lane's first failure falls to `rule` unless it is
-/// lower already (a minimum, branch-free: it vectorises). Returns 1 while a later require could
-/// still lower it.
+/// The require a check runs for: its index, and the first failure above which a lane stays in
+/// play (the index of the next require to run, or `NO_FAILURE - 1` when none is left: the lanes
+/// still live).
+#[derive(Clone, Copy)]
+struct Rule {
+    index: f64,
+    keep_above: f64,
+}
+
+/// A require's verdict on one lane: a failing lane's first failure falls to the rule's index
+/// unless it is lower already (a minimum, branch-free: it vectorises). Returns 1 while a later
+/// require could still lower it.
 #[inline(always)]
-fn lower_first(f: &mut f64, pass: bool, rule: f64) -> usize {
-    let r = rule + if pass { NO_FAILURE - rule } else { 0.0 };
+fn lower_first(f: &mut f64, pass: bool, rule: Rule) -> usize {
+    let r = rule.index + if pass { NO_FAILURE - rule.index } else { 0.0 };
     *f = if r < *f { r } else { *f };
-    usize::from(*f > rule)
+    usize::from(*f > rule.keep_above)
 }
 
 /// A comparison, fused with the `Check` it feeds.
@@ -1005,9 +1017,10 @@ fn cmp_of(op: Op) -> Option<Cmp> {
 }
 
 /// A require's check over the lanes: a live lane (`NO_FAILURE`) whose comparison fails gets
-/// `rule` as its first failure. Branch-free; returns how many lanes are still live.
+/// `rule` as its first failure. Branch-free; returns how many lanes are still in play (see
+/// [`Rule`]).
 #[inline(always)]
-fn check_lanes(firsts: &mut [f64], x: S<'_>, y: S<'_>, rule: f64, cmp: Cmp) -> usize {
+fn check_lanes(firsts: &mut [f64], x: S<'_>, y: S<'_>, rule: Rule, cmp: Cmp) -> usize {
     match cmp {
         Cmp::Eq => check2(firsts, x, y, rule, |x, y| x == y),
         Cmp::Ne => check2(firsts, x, y, rule, |x, y| x != y),
@@ -1023,7 +1036,7 @@ fn check2(
     firsts: &mut [f64],
     x: S<'_>,
     y: S<'_>,
-    rule: f64,
+    rule: Rule,
     pass: impl Fn(f64, f64) -> bool,
 ) -> usize {
     let mut live = 0usize;
@@ -1377,7 +1390,12 @@ impl Program {
                     let body = &self.instrs[seg.start..seg.end - 1];
                     self.over_fleet(body, checked, cols, t, scratch, |ops, start| {
                         let f = &mut col[start..start + ops.m];
-                        check_lanes(f, ops.get(pass), S::K(1.0), f64::from(rule), Cmp::Eq);
+                        let index = f64::from(rule);
+                        let rule = Rule {
+                            index,
+                            keep_above: index,
+                        };
+                        check_lanes(f, ops.get(pass), S::K(1.0), rule, Cmp::Eq);
                     });
                 }
                 e.col = Some(col.into());
@@ -1541,19 +1559,31 @@ impl Program {
                 }
             }
         }
+        // The requires this ticket runs here: not skipped by their guard nor computed for the
+        // fleet; each check counts the lanes the next one could still lower.
+        let check = |seg: &Segment, scalars: &[f64]| match self.instrs[seg.end - 1] {
+            Instr::Check { rule, pass }
+                if !(seg.guard.is_some_and(|g| scalars[g as usize] != 1.0)
+                    || (seg.sep.is_some() && sel.requires.is_some())) =>
+            {
+                Some((rule, pass))
+            }
+            _ => None,
+        };
         let mut in_play = m;
-        for seg in &self.requires {
+        // The live lanes, once a check has counted them (the last one run, or one that left none
+        // in play).
+        let mut live = None;
+        for (i, seg) in self.requires.iter().enumerate() {
             if in_play == 0 {
                 break;
             }
-            if seg.guard.is_some_and(|g| t.scalars[g as usize] != 1.0)
-                || (seg.sep.is_some() && sel.requires.is_some())
-            {
-                continue;
-            }
-            let Instr::Check { rule, pass } = self.instrs[seg.end - 1] else {
+            let Some((rule, pass)) = check(seg, &t.scalars) else {
                 continue;
             };
+            let keep_above = (self.requires[i + 1..].iter())
+                .find_map(|s| check(s, &t.scalars))
+                .map_or(NO_FAILURE - 1.0, |(next, _)| f64::from(next));
             // A set too large for the fused test runs as instructions.
             let fused = self.fused(seg, pass).filter(|(f, _)| match *f {
                 Fused::InSet(_, set, _) => t.sets[set as usize].len() <= FUSED_SET,
@@ -1568,7 +1598,10 @@ impl Program {
                 scratch,
                 m,
             );
-            let rule_f = f64::from(rule);
+            let rule_f = Rule {
+                index: f64::from(rule),
+                keep_above,
+            };
             let Scratch {
                 regs,
                 firsts,
@@ -1599,13 +1632,18 @@ impl Program {
                 }
                 None => check_lanes(firsts, ops.get(pass), S::K(1.0), rule_f, Cmp::Eq),
             };
-            if in_play < m && in_play * 4 < m {
-                m = self.compact(scratch, m, ff, rule_f);
+            if in_play < m && in_play * COMPACT_BELOW < m {
+                m = self.compact(scratch, m, ff, keep_above);
+            }
+            if in_play == 0 || keep_above == NO_FAILURE - 1.0 {
+                live = Some(in_play);
             }
         }
-        let live = (scratch.firsts[..m].iter())
-            .map(|&f| usize::from(f == NO_FAILURE))
-            .sum::<usize>();
+        let live = live.unwrap_or_else(|| {
+            (scratch.firsts[..m].iter())
+                .map(|&f| usize::from(f == NO_FAILURE))
+                .sum::<usize>()
+        });
         if live < m && live * 8 < m * 5 {
             m = self.compact(scratch, m, ff, NO_FAILURE - 1.0);
         }
