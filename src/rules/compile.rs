@@ -955,6 +955,24 @@ static KEPT_OFFSETS: [([u8; 8], u8); 256] = {
     t
 };
 
+/// The kept bits of eight lanes (lane `j` in bit `j`): a sum of the kept lanes' powers of two,
+/// exact in `f64`, that vectorises (a compare and a mask per two lanes), where shifting each
+/// comparison's bit into place does not.
+#[inline(always)]
+fn kept_bits(block: &[f64], keep_above: f64) -> usize {
+    const WEIGHTS: [f64; 8] = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0];
+    let w: [f64; 8] = std::array::from_fn(|j| {
+        if block[j] > keep_above {
+            WEIGHTS[j]
+        } else {
+            0.0
+        }
+    });
+    let quads = [w[0] + w[4], w[1] + w[5], w[2] + w[6], w[3] + w[7]];
+    let sum = (quads[0] + quads[2]) + (quads[1] + quads[3]);
+    usize::from(first_bits(sum) as u8)
+}
+
 /// A lane's first failure as the `u16` it stands for: rule indices and [`NO_FAILURE`] are whole
 /// numbers below 65,536, which adding 2^52 moves into the low bits of the mantissa (this
 /// vectorises, where `as` conversions do not).
@@ -1816,11 +1834,7 @@ impl Program {
         let blocks = firsts.chunks_exact(8);
         let tail = blocks.remainder();
         for (b, block) in blocks.enumerate() {
-            let mut bits = 0usize;
-            for (j, &f) in block.iter().enumerate() {
-                bits |= usize::from(f > keep_above) << j;
-            }
-            let (offsets, n) = &KEPT_OFFSETS[bits];
+            let (offsets, n) = &KEPT_OFFSETS[kept_bits(block, keep_above)];
             let base = (8 * b) as u32;
             // `kept <= 8 * b`, so the eight slots lie within the lanes.
             for (p, &o) in pos[kept..kept + 8].iter_mut().zip(offsets) {
