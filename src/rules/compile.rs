@@ -613,8 +613,8 @@ impl TicketCtx {
             view,
             location,
             now,
-            scalars: Vec::with_capacity(program.scalars.len()),
-            sets: Vec::with_capacity(program.ticket_sets.len()),
+            scalars: Vec::new(),
+            sets: Vec::new(),
             local: FxHashMap::default(),
         };
         let env = Env {
@@ -626,7 +626,7 @@ impl TicketCtx {
             now,
         };
         let mut scalars = Vec::with_capacity(program.scalars.len());
-        let mut values = Vec::new();
+        let mut values = Vec::with_capacity(program.scalars.len());
         for (s, run) in program.scalars.iter().zip(&cols.run_scalars) {
             if let Some(v) = run {
                 scalars.push(*v);
