@@ -1230,7 +1230,7 @@ impl Checker<'_> {
                         span,
                     ))
                 } else {
-                    let hi = self.travel_max * 60.0 / self.speed;
+                    let hi = super::interp::travel_minutes(self.travel_max, self.speed);
                     Ok(texpr(
                         TK::TravelTime,
                         Ty::Num(Dim::Duration),

@@ -19,9 +19,10 @@ pub(crate) fn minutes(t: DateTime<Utc>) -> f64 {
     t.timestamp_millis() as f64 / 60_000.0
 }
 
-/// Travel time in minutes for a distance in km at `speed` km/h.
+/// Travel time in minutes for a distance in km at `speed` km/h: the distance times the minutes
+/// per km, a product (the quotient is the same for every lane, so a loop divides once).
 pub(crate) fn travel_minutes(km: f64, speed_kmh: f64) -> f64 {
-    km * 60.0 / speed_kmh
+    km * (60.0 / speed_kmh)
 }
 
 /// The grade of `scale v from f to t`.

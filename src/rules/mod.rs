@@ -74,7 +74,8 @@
 //!   `shift_end?`, `last_assigned_at?`, `skills` (set of names), `region?`,
 //!   `engineer.skill(name)` (0–5, 0 when absent), `engineer.on_shift(time)`,
 //!   `engineer.in_region("name")`.
-//! - Pair: `travel` (great-circle km), `travel_time` (at the policy's `speed`).
+//! - Pair: `travel` (great-circle km), `travel_time` (minutes: `travel × (60 / speed)`, at the
+//!   policy's `speed`).
 //! - `now()`, `exists(x)`, `min(a, b)`, `max(a, b)`, `abs(x)`; in limits `assigned`,
 //!   `assigned_hours`.
 //! - Declared fields read the item's `attributes` (times as RFC 3339 strings, durations as minutes,
