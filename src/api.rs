@@ -813,8 +813,8 @@ impl sim::Policy for Recorder<'_> {
             given[d.ticket] = true;
             room[d.engineer] -= 1;
             self.log.push(Dispatch {
-                ticket: t.id.0.clone(),
-                engineer: e.engineer.id.0.clone(),
+                ticket: t.id.to_string(),
+                engineer: e.engineer.id.to_string(),
                 minute: (view.now - self.start).num_minutes(),
                 from: e.position,
                 held: e.held,

@@ -7,6 +7,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -19,15 +20,17 @@ pub const MAX_SKILL_LEVEL: u8 = 5;
 /// The largest `capacity` or `open_tickets` an engineer may have.
 pub const MAX_COUNT: i32 = 100_000;
 
-/// A ticket's id: the host system's own string.
+/// A ticket's id: the host system's own string, shared (a clone is a reference count, not a
+/// copy: plans, rankings and explanations name tickets and engineers often). Build one with
+/// `TicketId::from("T-1")` or `"T-1".into()`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct TicketId(pub String);
+pub struct TicketId(pub Arc<str>);
 
-/// An engineer's id: the host system's own string.
+/// An engineer's id: the host system's own string, shared like [`TicketId`].
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct EngineerId(pub String);
+pub struct EngineerId(pub Arc<str>);
 
 macro_rules! id_impls {
     ($t:ident) => {
@@ -38,12 +41,12 @@ macro_rules! id_impls {
         }
         impl From<&str> for $t {
             fn from(s: &str) -> $t {
-                $t(s.to_string())
+                $t(Arc::from(s))
             }
         }
         impl From<String> for $t {
             fn from(s: String) -> $t {
-                $t(s)
+                $t(Arc::from(s))
             }
         }
         impl $t {
@@ -506,7 +509,7 @@ pub fn validate_tickets(
                 return Err(ErrorKind::UnknownEngineer {
                     ticket: id.to_string(),
                     field,
-                    engineer: engineer.0.clone(),
+                    engineer: engineer.to_string(),
                 }
                 .into());
             }

@@ -153,7 +153,7 @@ proptest! {
             for r in &one.rejected {
                 if let dispatchkit::Violation::Skill { skill, level, required } = &r.violation {
                     let e = fleet.get(&r.engineer).expect("listed engineers exist");
-                    prop_assert_eq!(skill, &triage.category);
+                    prop_assert_eq!(&**skill, triage.category.as_str());
                     prop_assert_eq!(*level, e.skill_level(&triage.category));
                     prop_assert_eq!(*required, triage.min_level);
                 }

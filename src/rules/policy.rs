@@ -1181,7 +1181,7 @@ fn test_ticket(
             "created_at" => t.created_at = lit_time(name, v)?,
             "sla_due" => t.sla_due = Some(lit_time(name, v)?),
             "duration" => t.duration_min = lit_num(name, v)?.clamp(0.0, 1e9) as u32,
-            "pinned_engineer" => t.pinned_engineer = Some(EngineerId(lit_str(name, v)?)),
+            "pinned_engineer" => t.pinned_engineer = Some(EngineerId::from(lit_str(name, v)?)),
             "customer" => {
                 let Literal::Map(fields) = v else {
                     return Err(lit_err(
@@ -1207,14 +1207,16 @@ fn test_ticket(
                                 _ => return Err(lit_err(name, "tier is standard, gold or vip")),
                             }
                         }
-                        "last_engineer" => cu.last_engineer = Some(EngineerId(lit_str(&kn, v)?)),
+                        "last_engineer" => {
+                            cu.last_engineer = Some(EngineerId::from(lit_str(&kn, v)?))
+                        }
                         "excluded_engineers" => {
                             let Literal::List(items) = v else {
                                 return Err(lit_err(name, "`excluded_engineers` needs a list"));
                             };
                             cu.excluded_engineers = items
                                 .iter()
-                                .map(|i| lit_str(&kn, i).map(EngineerId))
+                                .map(|i| lit_str(&kn, i).map(EngineerId::from))
                                 .collect::<Result<_, _>>()?;
                         }
                         _ => return Err(lit_err(name, format!("customers have no field `{k}`"))),

@@ -569,7 +569,7 @@ impl<'a> Engine<'a> {
             self.resolved += 1;
         } else {
             let mut follow = self.jobs[job as usize].ticket.clone();
-            follow.id = TicketId(format!("{}#{}", self.origins[origin].id, visit + 2));
+            follow.id = TicketId::from(format!("{}#{}", self.origins[origin].id, visit + 2));
             follow.created_at = self.at(now);
             follow.pinned_engineer = None;
             self.add_job(follow, origin as u32, visit + 1, now);

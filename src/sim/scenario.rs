@@ -49,14 +49,14 @@ impl Scenario {
         for t in &self.tickets {
             if t.created_at < self.start || t.created_at >= self.end {
                 return Err(ErrorKind::InvalidScenario {
-                    ticket: Some(t.id.0.clone()),
+                    ticket: Some(t.id.to_string()),
                     problem: "created outside the simulated period",
                 }
                 .into());
             }
             if t.id.as_str().rsplit_once('#').is_some() {
                 return Err(ErrorKind::InvalidScenario {
-                    ticket: Some(t.id.0.clone()),
+                    ticket: Some(t.id.to_string()),
                     problem: "`#` is reserved for follow-up visits",
                 }
                 .into());

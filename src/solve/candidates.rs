@@ -13,7 +13,7 @@
 //! pay their overtime and predicted lateness on top of the policy's cost.
 
 use std::collections::BTreeMap;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -68,8 +68,8 @@ pub enum Violation {
     },
     /// Skill level too low (0 when the engineer lacks the skill).
     Skill {
-        /// The skill (the ticket's category).
-        skill: String,
+        /// The skill (the ticket's category; shared by a ranking's rejections).
+        skill: Arc<str>,
         /// The engineer's level.
         level: u8,
         /// The level the ticket needs.
@@ -460,36 +460,6 @@ impl SkillTable {
     }
 }
 
-/// The fleet's engineer ids in one buffer, for full-fleet screeners: a ranking copies the ids of
-/// the ~150 engineers it lists, and reading them here instead of from each engineer's own
-/// allocation avoids two cache misses per id (most of a prepared ranking's time before).
-struct IdTable {
-    text: String,
-    /// `text[end[e - 1]..end[e]]`: engineer `e`'s id (`end[-1]` is 0).
-    end: Vec<u32>,
-}
-
-impl IdTable {
-    fn new(engineers: &[Engineer]) -> Option<IdTable> {
-        let total: usize = engineers.iter().map(|e| e.id.as_str().len()).sum();
-        // Offsets are `u32`; a fleet whose ids do not fit reads them from the engineers.
-        u32::try_from(total).ok()?;
-        let mut text = String::with_capacity(total);
-        let mut end = Vec::with_capacity(engineers.len());
-        for e in engineers {
-            text.push_str(e.id.as_str());
-            end.push(text.len() as u32);
-        }
-        Some(IdTable { text, end })
-    }
-
-    fn id(&self, e: u32) -> EngineerId {
-        let e = e as usize;
-        let start = if e == 0 { 0 } else { self.end[e - 1] as usize };
-        EngineerId(self.text[start..self.end[e] as usize].to_string())
-    }
-}
-
 /// Where a screening takes its engineers from, nearest first.
 enum Source<'w> {
     /// A subset, sorted, with evaluator lanes.
@@ -599,9 +569,10 @@ pub(crate) struct Screener<'a> {
     /// it; empty when the run is too short for them to pay ([`skill_grids_pay`]). Used by
     /// screenings that list no rejected engineer (a ranking lists them, and walks the fleet).
     skill_grids: Vec<OnceLock<SkillGrid>>,
-    /// The fleet's ids, built by the first ranking of a full-fleet screener (a run never needs
-    /// them).
-    ids: OnceLock<Option<IdTable>>,
+    /// The fleet's ids, copied side by side by the first ranking of a full-fleet screener (a
+    /// ranking clones the ~150 ids it lists: from here each is one cache line, the engineers' own
+    /// are scattered over the fleet's memory; a run never needs them).
+    ids: OnceLock<Vec<EngineerId>>,
     /// Each engineer's shift in minutes since `now`, for full-fleet screeners (a subset's few
     /// engineers are read as they come).
     shifts: Option<Vec<Option<(f64, f64)>>>,
@@ -712,11 +683,6 @@ impl<'a> Screener<'a> {
             }
             _ => Vec::new(),
         };
-        let ids = OnceLock::new();
-        if subset.is_some() {
-            // A subset's few ids are read from the engineers.
-            let _ = ids.set(None);
-        }
         let shifts = subset.is_none().then(|| {
             fleet
                 .engineers()
@@ -727,7 +693,7 @@ impl<'a> Screener<'a> {
         Screener {
             gate,
             skill_grids,
-            ids,
+            ids: OnceLock::new(),
             shifts,
             first_of,
             scores,
@@ -775,12 +741,15 @@ impl<'a> Screener<'a> {
 
     /// The id of fleet engineer `e`.
     fn id_of(&self, e: u32) -> EngineerId {
-        match self
-            .ids
-            .get_or_init(|| IdTable::new(self.fleet.engineers()))
-        {
-            Some(ids) => ids.id(e),
-            None => self.fleet.engineers()[e as usize].id.clone(),
+        match &self.subset {
+            // A subset's few ids are read from the engineers.
+            Some(_) => self.fleet.engineers()[e as usize].id.clone(),
+            None => self.ids.get_or_init(|| {
+                (self.fleet.engineers().iter())
+                    .map(|g| EngineerId::from(g.id.as_str()))
+                    .collect()
+            })[e as usize]
+                .clone(),
         }
     }
 
@@ -1144,12 +1113,13 @@ impl<'a> Screener<'a> {
             .gate
             .as_ref()
             .map(|(_, table)| (table, table.ids.get(triage.category.as_str()).copied()));
+        let skill_name: Arc<str> = Arc::from(triage.category.as_str());
         let rejected = rejected
             .into_iter()
             .map(|(n, r)| {
                 let violation = match (kinds[r], skill) {
                     (Some(Constraint::Skill), Some((table, id))) => Violation::Skill {
-                        skill: triage.category.clone(),
+                        skill: skill_name.clone(),
                         level: table.level(n.index, id),
                         required: triage.min_level,
                     },
@@ -1245,7 +1215,7 @@ impl Screener<'_> {
                 max_travel_km: policy.reach_km().unwrap_or(f64::INFINITY),
             },
             Some(Constraint::Skill) => Violation::Skill {
-                skill: triage.category.clone(),
+                skill: Arc::from(triage.category.as_str()),
                 level: engineer.skill_level(&triage.category),
                 required: triage.min_level,
             },
