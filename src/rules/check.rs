@@ -132,7 +132,8 @@ pub(crate) struct TLimit {
 #[derive(Debug, Clone)]
 pub(crate) struct Checked {
     pub schema: Schema,
-    pub regions: Vec<(String, Vec<(f64, f64)>)>,
+    /// The regions (every ticket's and engineer's `region` value shares its name).
+    pub regions: Vec<Region>,
     pub speed_kmh: f64,
     /// In run order.
     pub derives: Vec<TDerive>,
@@ -217,7 +218,7 @@ enum Ctx {
 
 struct Checker<'a> {
     schema: Schema,
-    regions: Vec<(String, Vec<(f64, f64)>)>,
+    regions: Vec<Region>,
     diags: Vec<Diagnostic>,
     known: Vec<String>,
     ctx: Ctx,
@@ -228,6 +229,9 @@ struct Checker<'a> {
 
 type R = Result<TExpr, ()>;
 
+/// A region: its name (shared by the values that name it) and its polygon's `(lat, lon)` corners.
+pub(crate) type Region = (Arc<str>, Vec<(f64, f64)>);
+
 fn err<T>(c: &mut Checker<'_>, d: Diagnostic) -> Result<T, ()> {
     c.diags.push(d);
     Err(())
@@ -236,7 +240,7 @@ fn err<T>(c: &mut Checker<'_>, d: Diagnostic) -> Result<T, ()> {
 /// Checks a policy. `host_regions` are polygons given by the host (after the declared ones).
 pub(crate) fn check(
     ast: &PolicyAst,
-    host_regions: &[(String, Vec<(f64, f64)>)],
+    host_regions: &[Region],
 ) -> (Option<Checked>, Vec<Diagnostic>) {
     let mut c = Checker {
         schema: Schema::builtin(),
@@ -263,7 +267,7 @@ pub(crate) fn check(
                 }
             }
             Item::Region(r) => {
-                if c.regions.iter().any(|(n, _)| *n == r.name.text) {
+                if c.regions.iter().any(|(n, _)| **n == *r.name.text) {
                     c.diags.push(Diagnostic::error(
                         format!("region \"{}\" is declared twice", r.name.text),
                         r.name.span,
@@ -283,7 +287,8 @@ pub(crate) fn check(
                         r.name.span,
                     ));
                 } else {
-                    c.regions.push((r.name.text.clone(), r.polygon.clone()));
+                    c.regions
+                        .push((Arc::from(r.name.text.as_str()), r.polygon.clone()));
                 }
             }
             Item::Speed(q) => {
@@ -1455,12 +1460,10 @@ impl Checker<'_> {
                             ),
                         );
                     };
-                    let Some(i) = self.regions.iter().position(|(n, _)| n == value) else {
+                    let Some(i) = self.regions.iter().position(|(n, _)| **n == **value) else {
                         let mut d =
                             Diagnostic::error(format!("no region named \"{value}\""), args[0].span);
-                        if let Some(s) =
-                            suggest(value, self.regions.iter().map(|(n, _)| n.as_str()))
-                        {
+                        if let Some(s) = suggest(value, self.regions.iter().map(|(n, _)| &**n)) {
                             d = d.help(format!("did you mean \"{s}\"?"));
                         } else {
                             d = d.help("declare it: `region \"name\": polygon [(lat, lon), ...]`");

@@ -12,7 +12,7 @@ use super::check::{Checked, Op, TExpr, TK};
 use super::schema::{Builtin, Source, Ty};
 use super::value::Value;
 use crate::error::{Entity, Error, ErrorKind};
-use crate::model::{AttrValue, Engineer, LatLon, Ticket};
+use crate::model::{AttrValue, Engineer, EngineerId, LatLon, Ticket};
 
 /// Minutes since the Unix epoch: the one conversion both evaluation paths use.
 pub(crate) fn minutes(t: DateTime<Utc>) -> f64 {
@@ -78,7 +78,7 @@ fn region_of(checked: &Checked, p: LatLon) -> Value {
         .regions
         .iter()
         .find(|(_, poly)| in_polygon(p, poly))
-        .map_or(Value::Missing, |(n, _)| Value::Str(Arc::from(n.as_str())))
+        .map_or(Value::Missing, |(n, _)| Value::Str(n.clone()))
 }
 
 fn attr_error(entity: Entity, id: &str, field: &str, problem: String) -> Error {
@@ -151,6 +151,19 @@ pub(crate) fn set_value<'s>(items: impl Iterator<Item = &'s str>) -> Value {
     Value::Set(v.into())
 }
 
+/// A set of engineer ids, sharing their strings.
+fn id_set<'s>(ids: impl Iterator<Item = &'s EngineerId>) -> Value {
+    let mut v: Vec<Arc<str>> = ids.map(|e| e.0.clone()).collect();
+    v.sort();
+    v.dedup();
+    Value::Set(v.into())
+}
+
+/// An optional engineer id, sharing its string.
+fn opt_id(id: Option<&EngineerId>) -> Value {
+    id.map_or(Value::Missing, |e| Value::Str(e.0.clone()))
+}
+
 fn opt_str(s: Option<&str>) -> Value {
     s.map_or(Value::Missing, |s| Value::Str(Arc::from(s)))
 }
@@ -173,7 +186,7 @@ pub(crate) fn ticket_view(checked: &Checked, t: &Ticket) -> Result<Vec<Value>, E
                 t.attributes.get(&f.name),
             ),
             Source::Builtin(b) => Ok(match b {
-                Builtin::Id => Value::Str(Arc::from(t.id.as_str())),
+                Builtin::Id => Value::Str(t.id.0.clone()),
                 Builtin::Category => Value::Str(Arc::from(t.category.as_str())),
                 Builtin::MinLevel => Value::Num(f64::from(t.min_level)),
                 Builtin::Priority => Value::Num(t.priority.index() as f64),
@@ -186,18 +199,13 @@ pub(crate) fn ticket_view(checked: &Checked, t: &Ticket) -> Result<Vec<Value>, E
                 Builtin::CustomerTier => {
                     Value::Num(t.customer.as_ref().map_or(0.0, |c| c.tier as u8 as f64))
                 }
-                Builtin::LastEngineer => opt_str(
-                    t.customer
-                        .as_ref()
-                        .and_then(|c| c.last_engineer.as_ref())
-                        .map(|e| e.as_str()),
-                ),
-                Builtin::ExcludedEngineers => set_value(
-                    t.customer
-                        .iter()
-                        .flat_map(|c| c.excluded_engineers.iter().map(|e| e.as_str())),
-                ),
-                Builtin::PinnedEngineer => opt_str(t.pinned_engineer.as_ref().map(|e| e.as_str())),
+                Builtin::LastEngineer => {
+                    opt_id(t.customer.as_ref().and_then(|c| c.last_engineer.as_ref()))
+                }
+                Builtin::ExcludedEngineers => {
+                    id_set(t.customer.iter().flat_map(|c| c.excluded_engineers.iter()))
+                }
+                Builtin::PinnedEngineer => opt_id(t.pinned_engineer.as_ref()),
                 Builtin::Region => region_of(checked, t.location),
                 _ => Value::Missing,
             }),
@@ -234,7 +242,7 @@ pub(crate) fn engineer_view<'e>(checked: &Checked, e: &'e Engineer) -> Result<En
                     e.attributes.get(&f.name),
                 ),
                 Source::Builtin(b) => Ok(match b {
-                    Builtin::Id => Value::Str(Arc::from(e.id.as_str())),
+                    Builtin::Id => Value::Str(e.id.0.clone()),
                     Builtin::Team => opt_str(e.team.as_deref()),
                     Builtin::Territory => opt_str(e.territory.as_deref()),
                     Builtin::Capacity => Value::Num(f64::from(e.capacity)),

@@ -211,12 +211,12 @@ impl Policy {
     ) -> Result<Policy, Diagnostics> {
         let ast = parser::parse(source, &options.limits)
             .map_err(|d| Diagnostics::new(origin, source, d))?;
-        let regions: Vec<(String, Vec<(f64, f64)>)> = options
+        let regions: Vec<check::Region> = options
             .regions
             .iter()
             .map(|r| {
                 (
-                    r.name.clone(),
+                    Arc::from(r.name.as_str()),
                     r.polygon.iter().map(|p| (p.lat, p.lon)).collect(),
                 )
             })
