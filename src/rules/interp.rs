@@ -112,7 +112,7 @@ fn attribute(
         (Ty::Num(_), AttrValue::Int(i)) => Value::Num(*i as f64 * info.factor),
         (Ty::Num(_), AttrValue::Float(x)) if x.is_finite() => Value::Num(x * info.factor),
         (Ty::Str, AttrValue::Str(s)) => Value::Str(Arc::from(s.as_str())),
-        (Ty::Set, AttrValue::Set(items)) => set_value(items.iter().map(String::as_str)),
+        (Ty::Set, AttrValue::Set(items)) => set_value(items.iter().map(|s| Arc::from(s.as_str()))),
         (Ty::Enum(e), AttrValue::Str(s)) => {
             let variants = &checked.schema.enums[*e].variants;
             match variants.iter().position(|v| v == s) {
@@ -144,16 +144,9 @@ fn attribute(
     Ok(out)
 }
 
-pub(crate) fn set_value<'s>(items: impl Iterator<Item = &'s str>) -> Value {
-    let mut v: Vec<Arc<str>> = items.map(Arc::from).collect();
-    v.sort();
-    v.dedup();
-    Value::Set(v.into())
-}
-
-/// A set of engineer ids, sharing their strings.
-fn id_set<'s>(ids: impl Iterator<Item = &'s EngineerId>) -> Value {
-    let mut v: Vec<Arc<str>> = ids.map(|e| e.0.clone()).collect();
+/// A set value: its members sorted, without repeats.
+pub(crate) fn set_value(items: impl Iterator<Item = Arc<str>>) -> Value {
+    let mut v: Vec<Arc<str>> = items.collect();
     v.sort();
     v.dedup();
     Value::Set(v.into())
@@ -202,9 +195,11 @@ pub(crate) fn ticket_view(checked: &Checked, t: &Ticket) -> Result<Vec<Value>, E
                 Builtin::LastEngineer => {
                     opt_id(t.customer.as_ref().and_then(|c| c.last_engineer.as_ref()))
                 }
-                Builtin::ExcludedEngineers => {
-                    id_set(t.customer.iter().flat_map(|c| c.excluded_engineers.iter()))
-                }
+                // (Ids share their strings.)
+                Builtin::ExcludedEngineers => set_value(
+                    (t.customer.iter())
+                        .flat_map(|c| c.excluded_engineers.iter().map(|e| e.0.clone())),
+                ),
                 Builtin::PinnedEngineer => opt_id(t.pinned_engineer.as_ref()),
                 Builtin::Region => region_of(checked, t.location),
                 _ => Value::Missing,
@@ -250,7 +245,7 @@ pub(crate) fn engineer_view<'e>(checked: &Checked, e: &'e Engineer) -> Result<En
                     Builtin::ShiftStart => opt_time(e.shift.map(|s| s.start)),
                     Builtin::ShiftEnd => opt_time(e.shift.map(|s| s.end)),
                     Builtin::LastAssignedAt => opt_time(e.last_assigned_at),
-                    Builtin::Skills => set_value(e.skills.keys().map(String::as_str)),
+                    Builtin::Skills => set_value(e.skills.keys().map(|s| Arc::from(s.as_str()))),
                     Builtin::Region => region_of(checked, e.location),
                     _ => Value::Missing,
                 }),
