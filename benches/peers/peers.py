@@ -9,6 +9,15 @@ Usage (run.sh sets up the venv and calls `compare`):
         peer engine in its own process, and prints the solve times, the ratios ours/peer (above 1:
         ours is slower) and whether all objectives agree. Exits 1 if any objective differs or any run fails.
 
+    python peers.py targets --instance M.txt [--rounds N] [--reference SECONDS]
+        The issues' speed targets that depend on how fast the machine is, calibrated in one script:
+        each round solves the instance with OR-Tools (in its own process), runs the criterion
+        benches of the targets (`cargo bench`, so the binaries are always the current code's),
+        and solves with OR-Tools again. The issues give OR-Tools' time on M on the machine the
+        targets were set on (0.43 s); a bench's median times that reference over the mean of the
+        two OR-Tools times is its figure "at the reference speed", which is what is held against
+        the target. Prints each round and the median over the rounds.
+
 FILE is dispatchkit's sparse instance format (`p`, `e`, `t`, `a` lines; see
 src/solve/network.rs) or an OR-Library `assignN.txt` dense matrix, read the same way
 `Network::read` does (n tickets, n engineers of capacity 1, penalty above any cost).
@@ -269,6 +278,80 @@ def cmd_compare(args) -> int:
     return 0 if ok else 1
 
 
+# The targets `targets` measures: (bench, criterion filter, estimates directory, target in
+# seconds, the issue's words).
+TARGETS = [
+    ("rules", "20 rules x 1M pairs", "rules/20 rules x 1M pairs (1 thread)", 0.015,
+     "20 rules over 1M pairs, one core <= 15 ms (issue 3)"),
+    ("rules", "compile 200 rules", "rules/compile 200 rules", 0.005,
+     "compiling a 200-rule policy <= 5 ms (issue 3)"),
+    ("candidates", "ranking/10k_engineers/prepared", "ranking_10k_engineers/prepared", 20e-6,
+     "candidates() among 10k engineers, fleet prepared <= 20 us (issue 2)"),
+    ("candidates", "ranking/10k_engineers/candidates", "ranking_10k_engineers/candidates", 20e-6,
+     "candidates() among 10k engineers, one call <= 20 us (issue 2)"),
+    ("candidates", "candidate_set/L/threads=2", "candidate_set_L/threads=2", 0.2,
+     "candidate generation for L on 2 cores <= 0.2 s (issue 2)"),
+]
+
+
+def _criterion_median(target_dir: str, name: str) -> float:
+    path = os.path.join(target_dir, "criterion", name, "new", "estimates.json")
+    with open(path) as f:
+        return json.load(f)["median"]["point_estimate"] * 1e-9
+
+
+def _seconds(x: float) -> str:
+    if x >= 1.0:
+        return f"{x:.3f} s"
+    if x >= 1e-3:
+        return f"{x * 1e3:.2f} ms"
+    return f"{x * 1e6:.1f} us"
+
+
+def cmd_targets(args) -> int:
+    root = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+    target_dir = os.environ.get("CARGO_TARGET_DIR", os.path.join(root, "target"))
+    benches: dict[str, list[str]] = {}
+    for bench, pattern, *_ in TARGETS:
+        benches.setdefault(bench, []).append(pattern)
+    scaled: dict[str, list[float]] = {name: [] for *_, name, _, _ in TARGETS}
+    for r in range(1, args.rounds + 1):
+        peer = []
+        before, err = run_peer("ortools", args.instance, args.timeout)
+        if before is None:
+            print(f"OR-Tools failed: {err}")
+            return 1
+        peer.append(before["seconds"])
+        for bench, patterns in benches.items():
+            cmd = ["cargo", "bench", "--quiet", "--bench", bench, "--", "--warm-up-time", "1",
+                   "--noplot", "|".join(patterns)]
+            p = subprocess.run(cmd, cwd=root, capture_output=True, text=True, timeout=args.timeout)
+            if p.returncode != 0:
+                print(f"{' '.join(cmd)} failed:\n{p.stderr[-2000:]}")
+                return 1
+        after, err = run_peer("ortools", args.instance, args.timeout)
+        if after is None:
+            print(f"OR-Tools failed: {err}")
+            return 1
+        peer.append(after["seconds"])
+        factor = args.reference / (sum(peer) / len(peer))
+        print(f"round {r}: OR-Tools {peer[0]:.3f} s before, {peer[1]:.3f} s after: "
+              f"this machine runs {factor:.2f}x the reference speed")
+        for _, _, name, target, words in TARGETS:
+            median = _criterion_median(target_dir, name)
+            scaled[name].append(median * factor)
+            print(f"    {words:<68} median {_seconds(median):>10}, "
+                  f"at the reference speed {_seconds(median * factor):>10}")
+        sys.stdout.flush()
+    print(f"median over {args.rounds} round(s), at the reference speed:")
+    for _, _, name, target, words in TARGETS:
+        v = sorted(scaled[name])
+        mid = v[len(v) // 2] if len(v) % 2 else (v[len(v) // 2 - 1] + v[len(v) // 2]) / 2
+        verdict = "met" if mid <= target else f"missed ({mid / target:.1f}x the target)"
+        print(f"    {words:<68} {_seconds(mid):>10}  {verdict}")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -280,8 +363,15 @@ def main() -> int:
     c.add_argument("--solver", default="flow", choices=["flow", "lp", "greedy"])
     c.add_argument("--timeout", type=float, default=900.0, help="seconds per run (default 900)")
     c.add_argument("files", nargs="+")
+    t = sub.add_parser("targets", help="the speed targets, calibrated by OR-Tools in the same run")
+    t.add_argument("--instance", required=True, help="the M instance file")
+    t.add_argument("--rounds", type=int, default=1)
+    t.add_argument("--reference", type=float, default=0.43,
+                   help="OR-Tools' seconds on M where the targets were set (default 0.43)")
+    t.add_argument("--timeout", type=float, default=1800.0, help="seconds per step (default 1800)")
     args = parser.parse_args()
-    return cmd_solve(args) if args.command == "solve" else cmd_compare(args)
+    commands = {"solve": cmd_solve, "compare": cmd_compare, "targets": cmd_targets}
+    return commands[args.command](args)
 
 
 if __name__ == "__main__":

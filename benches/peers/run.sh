@@ -3,11 +3,16 @@
 # same instance files (solve time only), and checks that all three objectives agree.
 #
 #   benches/peers/run.sh [--solver flow|lp|greedy] [--timeout SECONDS] [SIZE|FILE]...
+#   benches/peers/run.sh --targets ROUNDS
 #
 # SIZE is S, M, L or XL: instances/SIZE.txt, generated with seed 1 by the gen_instance example when
 # missing. FILE is any instance file (the sparse format, or an OR-Library assignN.txt). Without
 # arguments: S and M. The first run creates benches/peers/.venv and installs the pinned ortools,
 # scipy and numpy from PyPI. Exit status 1 when an objective differs or a run fails.
+#
+# With --targets: the issues' speed targets, each criterion median scaled to the speed the targets
+# were set at by OR-Tools' time on M in the same rounds (peers.py's `targets`; M is generated when
+# missing).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -17,15 +22,20 @@ python="$venv/bin/python"
 
 solver=flow
 timeout=900
+targets=
 inputs=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --solver) solver="$2"; shift 2 ;;
+    --targets) targets="$2"; shift 2 ;;
     --timeout) timeout="$2"; shift 2 ;;
-    -h|--help) sed -n '2,11p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    -h|--help) sed -n '2,16p' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) inputs+=("$1"); shift ;;
   esac
 done
+if [ -n "$targets" ]; then
+  inputs=(M)
+fi
 [ ${#inputs[@]} -gt 0 ] || inputs=(S M)
 
 if ! { [ -x "$python" ] && "$python" -c 'import ortools, scipy, numpy' 2>/dev/null; }; then
@@ -55,4 +65,7 @@ for input in "${inputs[@]}"; do
   esac
 done
 
+if [ -n "$targets" ]; then
+  exec "$python" "$here/peers.py" targets --instance "${files[0]}" --rounds "$targets"
+fi
 exec "$python" "$here/peers.py" compare --ours "$ours" --solver "$solver" --timeout "$timeout" "${files[@]}"
