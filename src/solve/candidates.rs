@@ -1117,16 +1117,21 @@ impl<'a> Screener<'a> {
         let rejected = rejected
             .into_iter()
             .map(|(n, r)| {
-                let violation = match (kinds[r], skill) {
-                    (Some(Constraint::Skill), Some((table, id))) => Violation::Skill {
+                let engineer = &engineers[n.index as usize];
+                let violation = match kinds[r] {
+                    // Most rejections: one skill name shared by all.
+                    Some(Constraint::Skill) => Violation::Skill {
                         skill: skill_name.clone(),
-                        level: table.level(n.index, id),
+                        level: skill.map_or_else(
+                            || engineer.skill_level(&triage.category),
+                            |(table, id)| table.level(n.index, id),
+                        ),
                         required: triage.min_level,
                     },
-                    _ => self.violation(
-                        &engineers[n.index as usize],
+                    kind => self.violation(
+                        engineer,
                         (ticket, triage),
-                        &self.rule_names[r],
+                        (kind, &self.rule_names[r]),
                         n.distance_km,
                     ),
                 };
@@ -1193,12 +1198,13 @@ pub(crate) fn merge_rejected(v: &mut Vec<Rejected>, more: Vec<Neighbor>, rule: u
 
 impl Screener<'_> {
     /// The violation record for a rejected engineer: the built-in kinds for the default policy's
-    /// rules, the rule and its counterfactual otherwise. `ticket` comes with its triage.
+    /// rules, the rule and its counterfactual otherwise. `ticket` comes with its triage, `rule`
+    /// with its kind ([`Constraint::from_rule`]).
     fn violation(
         &self,
         engineer: &Engineer,
         (ticket, triage): (&Ticket, &Triage),
-        rule: &str,
+        (kind, rule): (Option<Constraint>, &str),
         km: f64,
     ) -> Violation {
         let (policy, config, now) = (self.policy, self.config, self.now);
@@ -1209,7 +1215,7 @@ impl Screener<'_> {
                 .and_then(|x| x.rules.into_iter().find(|v| v.rule == rule))
                 .and_then(|v| v.counterfactual)
         };
-        match Constraint::from_rule(rule) {
+        match kind {
             Some(Constraint::Reach) => Violation::Reach {
                 distance_km: km,
                 max_travel_km: policy.reach_km().unwrap_or(f64::INFINITY),
