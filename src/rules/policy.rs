@@ -378,17 +378,16 @@ impl Policy {
 
     /// `bound − used` of each per-engineer limit on `measure` for one engineer (NaN as 0), with
     /// whether the limit is strict.
-    fn engineer_rooms(
-        &self,
-        view: &EngView<'_>,
+    fn engineer_rooms<'s>(
+        &'s self,
+        view: &'s EngView<'_>,
         now: f64,
         measure: LimitMeasure,
-    ) -> Vec<(f64, bool)> {
+    ) -> impl Iterator<Item = (f64, bool)> + 's {
         let c = &self.inner.checked;
-        let empty: [Value; 0] = [];
         let env = Env {
             checked: c,
-            ticket: &empty,
+            ticket: &[],
             ticket_location: view.location,
             engineer: Some(view),
             travel_km: 0.0,
@@ -396,21 +395,19 @@ impl Policy {
         };
         c.limits
             .iter()
-            .filter(|l| l.team.is_none() && l.measure == measure)
-            .map(|l| {
+            .filter(move |l| l.team.is_none() && l.measure == measure)
+            .map(move |l| {
                 let bound = interp::eval(&l.bound, &env).num();
                 let used = l.used.as_ref().map_or(0.0, |u| interp::eval(u, &env).num());
                 let room = bound - used;
                 (if room.is_nan() { 0.0 } else { room }, l.strict)
             })
-            .collect()
     }
 
     /// For each engineer limit on tickets, the number of tickets the engineer may still be given
     /// (the smallest over all such limits; `None` when there is none).
     pub(crate) fn engineer_ticket_room(&self, view: &EngView<'_>, now: f64) -> Option<i64> {
         self.engineer_rooms(view, now, LimitMeasure::Tickets)
-            .into_iter()
             .map(|(room, strict)| {
                 let room = if strict {
                     room.ceil() - 1.0
@@ -426,7 +423,6 @@ impl Policy {
     /// smallest over all such limits; `None` when there is none).
     pub(crate) fn engineer_minutes_room(&self, view: &EngView<'_>, now: f64) -> Option<f64> {
         self.engineer_rooms(view, now, LimitMeasure::Hours)
-            .into_iter()
             .map(|(room, _)| room.max(0.0))
             .reduce(f64::min)
     }
