@@ -161,7 +161,8 @@ impl EngineerIndex {
         self.grid.walk(center, max_km, 64)
     }
 
-    /// [`EngineerIndex::nearest_iter_sized`] releasing only the engineers `keep` accepts; the others
+    /// [`EngineerIndex::nearest_iter`] for a caller that expects to take about `hint` engineers,
+    /// releasing only the engineers `keep` accepts (all without it); the others
     /// are counted or listed by [`GridWalk::excluded_within`].
     pub(crate) fn nearest_iter_filtered<'a>(
         &'a self,
@@ -171,16 +172,6 @@ impl EngineerIndex {
         keep: Option<Keep<'a>>,
     ) -> GridWalk<'a> {
         self.grid.walk_filtered(center, max_km, hint, keep)
-    }
-
-    /// [`EngineerIndex::nearest_iter`] for a caller that expects to take about `hint` engineers.
-    pub(crate) fn nearest_iter_sized(
-        &self,
-        center: LatLon,
-        max_km: f64,
-        hint: usize,
-    ) -> GridWalk<'_> {
-        self.grid.walk(center, max_km, hint)
     }
 }
 

@@ -548,6 +548,8 @@ pub(crate) struct Screener<'a> {
     eval: Evaluator<'a>,
     /// Positions (in the fleet) of the engineers the evaluator covers, when not all of them.
     subset: Option<Vec<u32>>,
+    /// A subset's distances to the one ticket it was prepared for ([`Screener::subset`]).
+    subset_km: Vec<f64>,
     /// The subset's `(fleet position, lane)` pairs sorted by position, so a lane is found in
     /// `O(log n)` (a linear search made a ranking with a million engineers in reach quadratic).
     lanes: Vec<(u32, u32)>,
@@ -600,25 +602,28 @@ impl<'a> Screener<'a> {
         ))
     }
 
-    /// Prepares the policy over a few engineers only (real-time queries).
+    /// Prepares the policy over a few engineers only, those `near` one ticket with their
+    /// distances to it (a real-time query): the screener screens that ticket only.
     pub(crate) fn subset(
         fleet: &'a Fleet,
         policy: &'a Policy,
         config: &'a Config,
         now: DateTime<Utc>,
-        subset: Vec<u32>,
+        near: &[Neighbor],
     ) -> Result<Screener<'a>, Error> {
         let engineers = fleet.engineers();
-        let eval = policy.evaluator_of(subset.iter().map(|&i| &engineers[i as usize]), now)?;
-        Ok(Screener::finish(
+        let eval = policy.evaluator_of(near.iter().map(|n| &engineers[n.index as usize]), now)?;
+        let mut screener = Screener::finish(
             fleet,
             policy,
             config,
             now,
             eval,
-            Some(subset),
+            Some(near.iter().map(|n| n.index).collect()),
             usize::MAX,
-        ))
+        );
+        screener.subset_km = near.iter().map(|n| n.distance_km).collect();
+        Ok(screener)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -701,6 +706,7 @@ impl<'a> Screener<'a> {
             policy,
             eval,
             subset,
+            subset_km: Vec::new(),
             lanes,
             room,
             rule_names,
@@ -860,19 +866,9 @@ impl<'a> Screener<'a> {
         };
         let mut neighbors = match &self.subset {
             Some(s) => {
-                let mut v: Vec<(Neighbor, usize)> = s
-                    .iter()
+                let mut v: Vec<(Neighbor, usize)> = (s.iter().zip(&self.subset_km))
                     .zip(0..)
-                    .map(|(&e, lane)| {
-                        let n = Neighbor {
-                            index: e,
-                            distance_km: crate::geo::distance_km(
-                                ticket.location,
-                                self.fleet.engineers()[e as usize].location,
-                            ),
-                        };
-                        (n, lane)
-                    })
+                    .map(|((&index, &distance_km), lane)| (Neighbor { index, distance_km }, lane))
                     .filter(|(n, _)| n.distance_km <= reach)
                     .collect();
                 sort_pairs(&mut v);
@@ -984,10 +980,7 @@ impl<'a> Screener<'a> {
             out.in_reach += n;
             counts[self.first_of[rule]] += n;
             if let Some(v) = rejected {
-                // The walk's rejections arrive nearest first; merging the sorted set-aside ones
-                // keeps the list sorted for the ranking.
-                sort_neighbors_by_bits(&mut listed);
-                merge_rejected(v, listed, rule);
+                merge_set_aside(v, listed, rule);
             }
         }
         if out.eligible.len() > cap {
@@ -1178,9 +1171,17 @@ fn sort_neighbors_by_bits(v: &mut [Neighbor]) {
     v.sort_unstable_by_key(|n| (n.distance_km.to_bits(), n.index));
 }
 
+/// Adds the engineers a walk set aside (`listed`, in no order, all rejected by `rule`) to the
+/// rejected ones `v`, which arrive nearest first: sorted, then merged, so that the list stays in
+/// (distance, index) order for the ranking.
+pub(crate) fn merge_set_aside(v: &mut Vec<Rejected>, mut listed: Vec<Neighbor>, rule: usize) {
+    sort_neighbors_by_bits(&mut listed);
+    merge_rejected(v, listed, rule);
+}
+
 /// Merges `more` (sorted, all rejected by `rule`) into `v` (sorted), keeping (distance, index)
 /// order.
-pub(crate) fn merge_rejected(v: &mut Vec<Rejected>, more: Vec<Neighbor>, rule: usize) {
+fn merge_rejected(v: &mut Vec<Rejected>, more: Vec<Neighbor>, rule: usize) {
     if more.is_empty() {
         return;
     }

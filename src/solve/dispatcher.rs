@@ -9,7 +9,8 @@ use chrono::{DateTime, Utc};
 use rayon::prelude::*;
 
 use super::candidates::{
-    Constraint, CostBreakdown, Ranking, Screener, Screening, UNITS_PER_POINT, merge_rejected, units,
+    Constraint, CostBreakdown, Ranking, Screener, Screening, UNITS_PER_POINT, merge_set_aside,
+    units,
 };
 use super::config::{Config, SolverKind};
 use super::mip::{self, LimitScope, Measure, MipModel, MipOptions, MipSolution, SideLimit, Usage};
@@ -17,7 +18,7 @@ use super::plan::{Assignment, Plan, PlanStats, Reason, StageTimings, Unassigned}
 use super::{MAX_COST, Network, NetworkSolution, flow, greedy, lp};
 use crate::error::{Error, ErrorKind};
 use crate::fleet::Fleet;
-use crate::geo::Neighbor;
+use crate::geo::{Keep, Neighbor, distance_km};
 use crate::model::{Priority, Ticket, validate_tickets};
 use crate::rules::{LimitMeasure, Policy, ScreenScratch};
 
@@ -724,12 +725,14 @@ impl Dispatcher {
         // (and any tied with the last of them), twice as many while too few are eligible.
         let cap = self.config.max_candidates;
         let reach = self.policy.reach_km().unwrap_or(f64::INFINITY);
-        let mut nearest = fleet
-            .index()
-            .nearest_iter_sized(ticket.location, reach, (4 * cap).max(64))
-            .peekable();
-        let mut near: Vec<u32> = match &ticket.pinned_engineer {
-            Some(p) => fleet.position(p).into_iter().collect(),
+        let engineers = fleet.engineers();
+        let mut near: Vec<Neighbor> = match &ticket.pinned_engineer {
+            Some(p) => (fleet.position(p).into_iter())
+                .map(|index| Neighbor {
+                    index,
+                    distance_km: distance_km(ticket.location, engineers[index as usize].location),
+                })
+                .collect(),
             None => Vec::new(),
         };
         let mut want = (4 * cap).max(64);
@@ -748,33 +751,37 @@ impl Dispatcher {
             // short of time), so fewer are prepared at first.
             want = (2 * cap).max(32);
         }
-        let engineers = fleet.engineers();
         let passes = |e: u32| {
             gate.as_ref().is_none_or(|(_, category, min)| {
                 let e = &engineers[e as usize];
                 f64::from(category.as_deref().map_or(0, |c| e.skill_level(c))) >= *min
             })
         };
-        let mut aside: Vec<Neighbor> = Vec::new();
+        // The walk sets aside the engineers the gate rejects (listed below, as far as examined).
+        let (hint, keep) = match gate {
+            Some(_) => ((7 * cap).max(32), Some(Keep::Fn(&passes))),
+            None => ((4 * cap).max(64), None),
+        };
+        let mut nearest = fleet
+            .index()
+            .nearest_iter_filtered(ticket.location, reach, hint, keep);
+        let mut next = nearest.next();
         let mut scratch = ScreenScratch::default();
         let (screener, screened, mut rejected, everyone) = loop {
             let mut everyone = ticket.pinned_engineer.is_some();
             if !everyone {
                 let mut last = f64::NAN;
-                while near.len() < want || nearest.peek().is_some_and(|n| n.distance_km == last) {
-                    let Some(n) = nearest.next() else {
+                while near.len() < want || next.is_some_and(|n| n.distance_km == last) {
+                    let Some(n) = next else {
                         everyone = true;
                         break;
                     };
                     last = n.distance_km;
-                    if passes(n.index) {
-                        near.push(n.index);
-                    } else {
-                        aside.push(n);
-                    }
+                    near.push(n);
+                    next = nearest.next();
                 }
             }
-            let screener = Screener::subset(fleet, &self.policy, &self.config, now, near.clone())?;
+            let screener = Screener::subset(fleet, &self.policy, &self.config, now, &near)?;
             let mut rejected = Vec::new();
             let screened = screener.screen(ticket, cap, &mut scratch, None, Some(&mut rejected))?;
             if everyone || screened.eligible.len() >= cap {
@@ -792,8 +799,9 @@ impl Dispatcher {
                     reach
                 }
             };
-            aside.retain(|n| n.distance_km <= examined);
-            merge_rejected(&mut rejected, aside, rule);
+            let mut aside = Vec::new();
+            nearest.excluded_within(examined, Some(&mut aside));
+            merge_set_aside(&mut rejected, aside, rule);
         }
         screener.ranking(ticket, screened, rejected, &mut scratch)
     }
