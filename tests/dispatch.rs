@@ -480,7 +480,10 @@ proptest! {
 
     /// One ticket's ranking keeps the `cap` nearest engineers (ties by fleet order) that the
     /// reference interpreter accepts and that have room, the same ones the whole run's candidate set
-    /// gives that ticket, and the same ranking as on the prepared fleet; every engineer it lists as rejected is refused by a rule or is full.
+    /// gives that ticket, and the same ranking as on the prepared fleet; it lists as rejected
+    /// exactly the engineers refused by a rule or full up to the distance it examined (the
+    /// farthest kept, or the reach when fewer than `cap` are eligible), nearest first, ties by
+    /// fleet order, each at its distance.
     #[test]
     fn ranking_is_the_nearest_accepted_engineers((engineers, tickets, cap) in crowd()) {
         let fleet = Fleet::new(engineers).unwrap();
@@ -515,11 +518,29 @@ proptest! {
             in_set.sort_unstable();
             prop_assert_eq!(&in_set, &want, "candidate set of {}", t.id);
 
-            for r in &ranking.rejected {
-                let e = fleet.get(&r.engineer).unwrap();
+            let examined = if ranking.eligible.len() >= cap {
+                ranking.eligible.iter().map(|c| c.distance_km).fold(0.0, f64::max)
+            } else {
+                4.0
+            };
+            let mut refused: Vec<(f64, usize)> = Vec::new();
+            for (i, e) in fleet.engineers().iter().enumerate() {
                 let x = d.policy().explain(t, e, now()).unwrap();
-                prop_assert!(!x.eligible || e.remaining_capacity() == 0, "{} listed as rejected", r.engineer);
+                if x.travel_km <= examined && (!x.eligible || e.remaining_capacity() == 0) {
+                    refused.push((x.travel_km, i));
+                }
             }
+            refused.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            let want: Vec<(u64, &str)> = refused
+                .iter()
+                .map(|&(km, i)| (km.to_bits(), fleet.engineers()[i].id.as_str()))
+                .collect();
+            let got: Vec<(u64, &str)> = ranking
+                .rejected
+                .iter()
+                .map(|r| (r.distance_km.to_bits(), r.engineer.as_str()))
+                .collect();
+            prop_assert_eq!(got, want, "rejected engineers of {}", t.id);
         }
     }
 }
