@@ -748,8 +748,11 @@ impl Dispatcher {
         };
         if gate.is_some() {
             // Most engineers that pass the gate are eligible (the rest are off shift, full or
-            // short of time), so fewer are prepared at first.
-            want = (2 * cap).max(32);
+            // short of time), so fewer are prepared at first: half again as many as wanted.
+            // (Preparing is most of a one-shot ranking's cost, and a second round prepares
+            // twice as many from scratch; on the generated cities 1.5x costs least among
+            // 1.25x, 1.375x, 1.5x, 1.75x and 2x.)
+            want = (3 * cap / 2).max(24);
         }
         let passes = |e: u32| {
             gate.as_ref().is_none_or(|(_, category, min)| {
