@@ -768,7 +768,11 @@ impl Dispatcher {
         let mut nearest = fleet
             .index()
             .nearest_iter_filtered(ticket.location, reach, hint, keep);
-        let mut next = nearest.next();
+        // A ticket with a pinned engineer screens that engineer only: no walk.
+        let mut next = match ticket.pinned_engineer {
+            None => nearest.next(),
+            Some(_) => None,
+        };
         let mut scratch = ScreenScratch::default();
         let (screener, screened, mut rejected, everyone) = loop {
             let mut everyone = ticket.pinned_engineer.is_some();
