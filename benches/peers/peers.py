@@ -294,8 +294,12 @@ TARGETS = [
 ]
 
 
-def _criterion_median(target_dir: str, name: str) -> float:
+def _criterion_median(target_dir: str, name: str, since: float) -> float:
+    """The median criterion recorded for `name`, in seconds; an error unless it was written after
+    `since` (a bench the filter missed would otherwise report an earlier run's figure)."""
     path = os.path.join(target_dir, "criterion", name, "new", "estimates.json")
+    if not os.path.exists(path) or os.path.getmtime(path) < since:
+        raise RuntimeError(f"criterion wrote no new estimate for {name!r} ({path})")
     with open(path) as f:
         return json.load(f)["median"]["point_estimate"] * 1e-9
 
@@ -322,6 +326,7 @@ def cmd_targets(args) -> int:
             print(f"OR-Tools failed: {err}")
             return 1
         peer.append(before["seconds"])
+        started = time.time()
         for bench, patterns in benches.items():
             cmd = ["cargo", "bench", "--quiet", "--bench", bench, "--", "--warm-up-time", "1",
                    "--noplot", "|".join(patterns)]
@@ -338,7 +343,11 @@ def cmd_targets(args) -> int:
         print(f"round {r}: OR-Tools {peer[0]:.3f} s before, {peer[1]:.3f} s after: "
               f"this machine runs {factor:.2f}x the reference speed")
         for _, _, name, target, words in TARGETS:
-            median = _criterion_median(target_dir, name)
+            try:
+                median = _criterion_median(target_dir, name, started)
+            except RuntimeError as e:
+                print(e)
+                return 1
             scaled[name].append(median * factor)
             print(f"    {words:<68} median {_seconds(median):>10}, "
                   f"at the reference speed {_seconds(median * factor):>10}")
