@@ -521,7 +521,7 @@ proptest! {
             let examined = if ranking.eligible.len() >= cap {
                 ranking.eligible.iter().map(|c| c.distance_km).fold(0.0, f64::max)
             } else {
-                4.0
+                d.policy().reach_km().expect("the default policy has a reach")
             };
             let mut refused: Vec<(f64, usize)> = Vec::new();
             for (i, e) in fleet.engineers().iter().enumerate() {
