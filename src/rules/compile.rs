@@ -461,8 +461,13 @@ pub(crate) struct Interner {
 
 impl Interner {
     fn intern(&mut self, s: &Arc<str>) -> f64 {
+        // Looked up before it is cloned: most strings are known already.
+        if let Some(&id) = self.ids.get(s) {
+            return id;
+        }
         let next = self.ids.len() as f64;
-        *self.ids.entry(s.clone()).or_insert(next)
+        self.ids.insert(s.clone(), next);
+        next
     }
 
     fn encode(&mut self, v: &Value) -> f64 {
@@ -501,31 +506,30 @@ impl<'e> Columns<'e> {
     ) -> Columns<'e> {
         let mut interner = Interner::default();
         let empty: [Value; 0] = [];
-        // One engineer's value of an engineer-only expression.
-        let value = |e: &TExpr, g: &EngView<'_>| {
-            let env = Env {
+        // One engineer's environment for an engineer-only expression.
+        fn env<'a>(checked: &'a Checked, g: &'a EngView<'a>, now: f64) -> Env<'a> {
+            Env {
                 checked,
-                ticket: &empty,
+                ticket: &[],
                 ticket_location: g.location,
                 engineer: Some(g),
                 travel_km: 0.0,
                 now,
-            };
-            interp::eval(e, &env)
-        };
+            }
+        }
         let mut cols = Vec::with_capacity(program.columns.len());
         for e in &program.columns {
-            let col = views
-                .iter()
-                .map(|g| interner.encode(&value(e, g)))
+            let col = (views.iter())
+                .map(|g| interp::with_value(e, &env(checked, g, now), |v| interner.encode(v)))
                 .collect();
             cols.push(col);
         }
         let mut sets = Vec::with_capacity(program.engineer_sets.len());
         for e in &program.engineer_sets {
-            let col = views
-                .iter()
-                .map(|g| encode_set(&mut interner, &value(e, g)))
+            let col = (views.iter())
+                .map(|g| {
+                    interp::with_value(e, &env(checked, g, now), |v| encode_set(&mut interner, v))
+                })
                 .collect();
             sets.push(col);
         }
@@ -609,80 +613,78 @@ impl TicketCtx {
         location: crate::model::LatLon,
         now: f64,
     ) -> TicketCtx {
-        let mut ctx = TicketCtx {
-            view,
-            location,
-            now,
-            scalars: Vec::new(),
-            sets: Vec::new(),
-            local: FxHashMap::default(),
-        };
+        let mut local = FxHashMap::default();
         let env = Env {
             checked,
-            ticket: &ctx.view,
+            ticket: &view,
             ticket_location: location,
             engineer: None,
             travel_km: 0.0,
             now,
         };
+        // Each value encoded as it is read (fields and constants in place).
         let mut scalars = Vec::with_capacity(program.scalars.len());
-        let mut values = Vec::with_capacity(program.scalars.len());
         for (s, run) in program.scalars.iter().zip(&cols.run_scalars) {
-            if let Some(v) = run {
-                scalars.push(*v);
-                continue;
-            }
-            match s {
-                ScalarKind::Value(e) => values.push((scalars.len(), interp::eval(e, &env))),
-                ScalarKind::Skill(e) => {
-                    let k = match interp::eval(e, &env) {
-                        Value::Str(name) => cols.skill_names.get(&*name).copied(),
-                        _ => None,
-                    };
-                    let zero = cols.skill_cols.len().saturating_sub(1);
-                    scalars.push(k.unwrap_or(zero) as f64);
-                    continue;
+            scalars.push(match (s, run) {
+                (_, Some(v)) => *v,
+                (ScalarKind::Value(e), None) => {
+                    interp::with_value(e, &env, |v| encode(&mut local, cols, v))
                 }
-            }
-            scalars.push(0.0);
+                (ScalarKind::Skill(e), None) => {
+                    let k = interp::with_value(e, &env, |v| match v {
+                        Value::Str(name) => cols.skill_names.get(&**name).copied(),
+                        _ => None,
+                    });
+                    let zero = cols.skill_cols.len().saturating_sub(1);
+                    k.unwrap_or(zero) as f64
+                }
+            });
         }
-        let sets: Vec<Value> = program
-            .ticket_sets
-            .iter()
-            .map(|e| interp::eval(e, &env))
-            .collect();
-        for (i, v) in values {
-            scalars[i] = ctx.encode(cols, &v);
-        }
-        ctx.scalars = scalars;
-        ctx.sets = sets
-            .iter()
-            .map(|v| {
-                let mut ids: Vec<f64> = match v {
-                    Value::Set(items) => items
-                        .iter()
-                        .map(|s| ctx.encode(cols, &Value::Str(s.clone())))
-                        .collect(),
-                    _ => Vec::new(),
-                };
-                ids.sort_by(f64::total_cmp);
-                ids
+        let sets = (program.ticket_sets.iter())
+            .map(|e| {
+                interp::with_value(e, &env, |v| {
+                    let mut ids: Vec<f64> = match v {
+                        Value::Set(items) => (items.iter())
+                            .map(|s| encode_str(&mut local, cols, s))
+                            .collect(),
+                        _ => Vec::new(),
+                    };
+                    ids.sort_by(f64::total_cmp);
+                    ids
+                })
             })
             .collect();
-        ctx
+        TicketCtx {
+            view,
+            location,
+            now,
+            scalars,
+            sets,
+            local,
+        }
     }
 
-    /// Encodes a value: strings the engineers know get their id; others a ticket-local one.
+    /// Encodes a value (see [`encode`]).
     fn encode(&mut self, cols: &Columns<'_>, v: &Value) -> f64 {
-        match v {
-            Value::Str(s) => match cols.interner.ids.get(s) {
-                Some(&id) => id,
-                None => {
-                    let next = (cols.interner.ids.len() + self.local.len()) as f64;
-                    *self.local.entry(s.clone()).or_insert(next)
-                }
-            },
-            other => other.num(),
+        encode(&mut self.local, cols, v)
+    }
+}
+
+/// Encodes a ticket's value: strings the engineers know get their id; others one local to the
+/// ticket (`local`).
+fn encode(local: &mut FxHashMap<Arc<str>, f64>, cols: &Columns<'_>, v: &Value) -> f64 {
+    match v {
+        Value::Str(s) => encode_str(local, cols, s),
+        other => other.num(),
+    }
+}
+
+fn encode_str(local: &mut FxHashMap<Arc<str>, f64>, cols: &Columns<'_>, s: &Arc<str>) -> f64 {
+    match cols.interner.ids.get(s) {
+        Some(&id) => id,
+        None => {
+            let next = (cols.interner.ids.len() + local.len()) as f64;
+            *local.entry(s.clone()).or_insert(next)
         }
     }
 }

@@ -168,17 +168,18 @@ fn opt_time(t: Option<DateTime<Utc>>) -> Value {
 /// The ticket's fields, before triage.
 pub(crate) fn ticket_view(checked: &Checked, t: &Ticket) -> Result<Vec<Value>, Error> {
     let fields = &checked.schema.ticket;
-    collect_sized(
-        fields.len(),
-        fields.iter().map(|f| match f.source {
+    // Pushed one by one (an iterator of `Result`s moved every value through the stack twice).
+    let mut out = Vec::with_capacity(fields.len());
+    for f in fields {
+        out.push(match f.source {
             Source::Attribute => attribute(
                 checked,
                 Entity::Ticket,
                 t.id.as_str(),
                 f,
                 t.attributes.get(&f.name),
-            ),
-            Source::Builtin(b) => Ok(match b {
+            )?,
+            Source::Builtin(b) => match b {
                 Builtin::Id => Value::Str(t.id.0.clone()),
                 Builtin::Category => Value::Str(Arc::from(t.category.as_str())),
                 Builtin::MinLevel => Value::Num(f64::from(t.min_level)),
@@ -203,17 +204,8 @@ pub(crate) fn ticket_view(checked: &Checked, t: &Ticket) -> Result<Vec<Value>, E
                 Builtin::PinnedEngineer => opt_id(t.pinned_engineer.as_ref()),
                 Builtin::Region => region_of(checked, t.location),
                 _ => Value::Missing,
-            }),
-        }),
-    )
-}
-
-/// Collects fallible values into a vector sized for the `n` expected up front: collecting into a
-/// `Result` loses the iterator's length, and a view's vector grew three or four times.
-fn collect_sized<T, E>(n: usize, items: impl Iterator<Item = Result<T, E>>) -> Result<Vec<T>, E> {
-    let mut out = Vec::with_capacity(n);
-    for item in items {
-        out.push(item?);
+            },
+        });
     }
     Ok(out)
 }
@@ -221,36 +213,34 @@ fn collect_sized<T, E>(n: usize, items: impl Iterator<Item = Result<T, E>>) -> R
 /// The engineer's fields.
 pub(crate) fn engineer_view<'e>(checked: &Checked, e: &'e Engineer) -> Result<EngView<'e>, Error> {
     let fields = &checked.schema.engineer;
-    let values = collect_sized(
-        fields.len(),
-        fields
-            .iter()
-            .zip(&checked.engineer_reads)
-            .map(|(f, &read)| match f.source {
-                // Declared attributes are always checked; built-ins no rule reads are not built.
-                Source::Builtin(_) if !read => Ok(Value::Missing),
-                Source::Attribute => attribute(
-                    checked,
-                    Entity::Engineer,
-                    e.id.as_str(),
-                    f,
-                    e.attributes.get(&f.name),
-                ),
-                Source::Builtin(b) => Ok(match b {
-                    Builtin::Id => Value::Str(e.id.0.clone()),
-                    Builtin::Team => opt_str(e.team.as_deref()),
-                    Builtin::Territory => opt_str(e.territory.as_deref()),
-                    Builtin::Capacity => Value::Num(f64::from(e.capacity)),
-                    Builtin::OpenTickets => Value::Num(f64::from(e.open_tickets)),
-                    Builtin::ShiftStart => opt_time(e.shift.map(|s| s.start)),
-                    Builtin::ShiftEnd => opt_time(e.shift.map(|s| s.end)),
-                    Builtin::LastAssignedAt => opt_time(e.last_assigned_at),
-                    Builtin::Skills => set_value(e.skills.keys().map(|s| Arc::from(s.as_str()))),
-                    Builtin::Region => region_of(checked, e.location),
-                    _ => Value::Missing,
-                }),
-            }),
-    )?;
+    // Pushed one by one, as the ticket's.
+    let mut values = Vec::with_capacity(fields.len());
+    for (f, &read) in fields.iter().zip(&checked.engineer_reads) {
+        values.push(match f.source {
+            // Declared attributes are always checked; built-ins no rule reads are not built.
+            Source::Builtin(_) if !read => Value::Missing,
+            Source::Attribute => attribute(
+                checked,
+                Entity::Engineer,
+                e.id.as_str(),
+                f,
+                e.attributes.get(&f.name),
+            )?,
+            Source::Builtin(b) => match b {
+                Builtin::Id => Value::Str(e.id.0.clone()),
+                Builtin::Team => opt_str(e.team.as_deref()),
+                Builtin::Territory => opt_str(e.territory.as_deref()),
+                Builtin::Capacity => Value::Num(f64::from(e.capacity)),
+                Builtin::OpenTickets => Value::Num(f64::from(e.open_tickets)),
+                Builtin::ShiftStart => opt_time(e.shift.map(|s| s.start)),
+                Builtin::ShiftEnd => opt_time(e.shift.map(|s| s.end)),
+                Builtin::LastAssignedAt => opt_time(e.last_assigned_at),
+                Builtin::Skills => set_value(e.skills.keys().map(|s| Arc::from(s.as_str()))),
+                Builtin::Region => region_of(checked, e.location),
+                _ => Value::Missing,
+            },
+        });
+    }
     Ok(EngView {
         values,
         skills: &e.skills,
@@ -323,6 +313,35 @@ pub(crate) fn run_pair(env: &Env<'_>) -> PairOutcome {
 }
 
 /// Evaluates one expression.
+/// The value a constant or a field holds, read in place (a string's count is not touched); `None`
+/// for an expression that computes (see [`eval`]).
+pub(crate) fn read<'a>(e: &'a TExpr, env: &Env<'a>) -> Option<&'a Value> {
+    match &e.kind {
+        TK::Const(v) => Some(v),
+        TK::Field(Subject::Ticket, slot) => Some(&env.ticket[*slot]),
+        TK::Field(Subject::Engineer, slot) => env.engineer.map(|g| &g.values[*slot]),
+        _ => None,
+    }
+}
+
+/// [`eval`] handed to `use_value` by reference: constants and fields (and whether they exist)
+/// are read in place, without building a value.
+pub(crate) fn with_value<'a, R>(
+    e: &'a TExpr,
+    env: &Env<'a>,
+    use_value: impl FnOnce(&Value) -> R,
+) -> R {
+    if let Some(v) = read(e, env) {
+        return use_value(v);
+    }
+    if let TK::Exists(a) = &e.kind {
+        if let Some(v) = read(a, env) {
+            return use_value(&Value::Bool(!v.is_missing()));
+        }
+    }
+    use_value(&eval(e, env))
+}
+
 pub(crate) fn eval(e: &TExpr, env: &Env<'_>) -> Value {
     match &e.kind {
         TK::Const(v) => v.clone(),
