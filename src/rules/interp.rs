@@ -401,31 +401,33 @@ pub(crate) fn eval(e: &TExpr, env: &Env<'_>) -> Value {
                     let x = eval(a, env);
                     return if x.is_missing() { eval(b, env) } else { x };
                 }
+                // Compared by reference (a field's string is not cloned to be compared).
+                Op::In | Op::Eq | Op::Ne => {
+                    return Value::Bool(with_value(a, env, |x| {
+                        with_value(b, env, |y| match (op, x, y) {
+                            (Op::In, Value::Str(s), Value::Set(set)) => {
+                                set.binary_search(s).is_ok()
+                            }
+                            (Op::In, ..) => false,
+                            (Op::Eq, ..) => same(x, y),
+                            _ => !same(x, y),
+                        })
+                    }));
+                }
                 _ => {}
             }
-            let (x, y) = (eval(a, env), eval(b, env));
+            let (x, y) = (eval(a, env).num(), eval(b, env).num());
             match op {
-                Op::In => Value::Bool(match (&x, &y) {
-                    (Value::Str(s), Value::Set(set)) => set.binary_search(s).is_ok(),
-                    _ => false,
-                }),
-                Op::Eq => Value::Bool(same(&x, &y)),
-                Op::Ne => Value::Bool(!same(&x, &y)),
-                _ => {
-                    let (x, y) = (x.num(), y.num());
-                    match op {
-                        Op::Lt => Value::Bool(x < y),
-                        Op::Le => Value::Bool(x <= y),
-                        Op::Gt => Value::Bool(x > y),
-                        Op::Ge => Value::Bool(x >= y),
-                        Op::Add => Value::Num(x + y),
-                        Op::Sub => Value::Num(x - y),
-                        Op::Mul => Value::Num(x * y),
-                        Op::Div => Value::Num(div(x, y)),
-                        Op::Min => Value::Num(x.min(y)),
-                        _ => Value::Num(x.max(y)),
-                    }
-                }
+                Op::Lt => Value::Bool(x < y),
+                Op::Le => Value::Bool(x <= y),
+                Op::Gt => Value::Bool(x > y),
+                Op::Ge => Value::Bool(x >= y),
+                Op::Add => Value::Num(x + y),
+                Op::Sub => Value::Num(x - y),
+                Op::Mul => Value::Num(x * y),
+                Op::Div => Value::Num(div(x, y)),
+                Op::Min => Value::Num(x.min(y)),
+                _ => Value::Num(x.max(y)),
             }
         }
     }
