@@ -736,10 +736,11 @@ pub(crate) struct Scratch {
 
 /// The fleet-wide outcomes of separable rules ([`Segment::sep`]), per distinct value of the
 /// per-ticket scalars they read, for one set of [`Columns`]. An outcome is computed once the
-/// tickets screened before with its key have brought as many lanes as the fleet has engineers,
+/// tickets screened before with its key have run it on as many lanes as the fleet has engineers,
 /// so computing it costs at most what evaluating those lanes one by one did (a key seen once,
-/// such as a ticket's own customer, is never computed). Keys are counted only once the scratch
-/// has screened a fleet's worth of lanes.
+/// such as a ticket's own customer, is never computed). The requires' key counts every lane a
+/// ticket brings; a score's counts the lanes it ran on, those the requires let through (often a
+/// fifth). Keys are counted only once the scratch has screened a fleet's worth of lanes.
 #[derive(Debug, Default)]
 struct SepCache {
     /// The [`Columns::id`] the outcomes belong to.
@@ -754,6 +755,8 @@ struct SepCache {
     seen: usize,
     /// The key being looked up.
     key: Vec<u64>,
+    /// Bumped whenever entries are dropped: a [`Selected::pending`] from before is stale.
+    generation: u64,
 }
 
 /// The hasher of [`SepCache::entries`]: their keys are hashes already, taken as they are.
@@ -806,6 +809,11 @@ struct Selected {
     requires: Option<Arc<[f64]>>,
     /// Per score: its points per engineer.
     scores: Vec<Option<Arc<[f64]>>>,
+    /// The entries (hash and place in its bucket) of the scores this ticket runs lane by lane:
+    /// they count the lanes the scores run on once the ticket has been screened.
+    pending: Vec<(u64, usize)>,
+    /// The [`SepCache::generation`] the entries were found in.
+    generation: u64,
 }
 
 #[cfg(test)]
@@ -824,14 +832,15 @@ impl Scratch {
 }
 
 impl SepCache {
-    /// The entry of the key in `self.key`, after counting `lanes` more lanes for it; `due` when
-    /// its outcome should be computed now.
-    fn entry(&mut self, lanes: usize, fleet: usize) -> (&mut SepEntry, bool) {
+    /// The entry of the key in `self.key` (and its hash and place in its bucket), after counting
+    /// `lanes` more lanes for it; `due` when its outcome should be computed now.
+    fn entry(&mut self, lanes: usize, fleet: usize) -> (&mut SepEntry, bool, (u64, usize)) {
         let mut h = 0xcbf2_9ce4_8422_2325u64;
         for &k in &self.key {
             h = (h ^ k).wrapping_mul(0x0100_0000_01b3);
         }
         if self.entries.len() >= SEP_KEYS && !self.entries.contains_key(&h) {
+            self.generation += 1;
             self.entries.retain(|_, b| {
                 b.retain(|e| e.col.is_some());
                 !b.is_empty()
@@ -861,7 +870,20 @@ impl SepCache {
         if due {
             self.bytes += 8 * fleet;
         }
-        (e, due)
+        (e, due, (h, i))
+    }
+
+    /// Counts `lanes` more lanes for the entries `at` (unless entries were dropped since they
+    /// were found).
+    fn count(&mut self, at: &[(u64, usize)], generation: u64, lanes: usize) {
+        if generation != self.generation {
+            return;
+        }
+        for &(h, i) in at {
+            if let Some(e) = self.entries.get_mut(&h).and_then(|b| b.get_mut(i)) {
+                e.lanes = e.lanes.saturating_add(lanes);
+            }
+        }
     }
 }
 
@@ -1372,6 +1394,7 @@ impl Program {
             cache.seen += lanes;
             scratch.sel.requires = None;
             scratch.sel.scores.clear();
+            scratch.sel.pending.clear();
             scratch.sep = cache;
             return;
         }
@@ -1380,6 +1403,7 @@ impl Program {
         let mut sel = std::mem::take(&mut scratch.sel);
         sel.requires = None;
         sel.scores.clear();
+        sel.pending.clear();
         // The separable requires together: their first failure per engineer.
         cache.key.clear();
         cache.key.push(REQUIRES_KEY);
@@ -1396,7 +1420,7 @@ impl Program {
             }
         }
         if cache.key.len() > 1 {
-            let (e, due) = cache.entry(lanes, fleet);
+            let (e, due, _) = cache.entry(lanes, fleet);
             if due {
                 let mut col = vec![NO_FAILURE; fleet];
                 let on: Vec<Segment> = (self.requires.iter())
@@ -1433,7 +1457,11 @@ impl Program {
             cache
                 .key
                 .extend(scalars.iter().map(|&s| t.scalars[s as usize].to_bits()));
-            let (e, due) = cache.entry(lanes, fleet);
+            // Counted after the screening, by the lanes the score runs on (see `SepCache`).
+            let (e, due, at) = cache.entry(0, fleet);
+            if e.col.is_none() && !due {
+                sel.pending.push(at);
+            }
             if due {
                 let Instr::Accumulate {
                     factor,
@@ -1460,6 +1488,8 @@ impl Program {
             }
             sel.scores.push(e.col.clone());
         }
+        // After the lookups: one could have dropped entries found before it.
+        sel.generation = cache.generation;
         scratch.sep = cache;
         scratch.sel = sel;
     }
@@ -1488,14 +1518,18 @@ impl Program {
         // cost only for the lanes left live then.
         cost[..n].fill(f64::NAN);
         let mut start = 0;
+        let mut scored = 0;
         while start < n {
             let m = CHUNK.min(n - start);
             scratch.ids[..m].copy_from_slice(&idx[start..start + m]);
             scratch.regs[0][..m].copy_from_slice(&travel[start..start + m]);
             scratch.in_order = Some(start as u32);
             scratch.epoch += 1;
-            self.run_chunk(checked, cols, t, first_fail, cost, scratch, &sel, m);
+            scored += self.run_chunk(checked, cols, t, first_fail, cost, scratch, &sel, m);
             start += m;
+        }
+        if scored > 0 && !sel.pending.is_empty() {
+            (scratch.sep).count(&sel.pending, sel.generation, scored);
         }
         scratch.sel = sel;
     }
@@ -1543,6 +1577,7 @@ impl Program {
         }
     }
 
+    /// Runs one chunk of `m` lanes; returns how many lanes the scores ran on.
     #[allow(clippy::too_many_arguments)]
     fn run_chunk(
         &self,
@@ -1554,7 +1589,7 @@ impl Program {
         scratch: &mut Scratch,
         sel: &Selected,
         mut m: usize,
-    ) {
+    ) -> usize {
         // Requires run over the live lanes, marked in `firsts`; the lanes are compacted when few
         // are left, and before the scores unless most lanes survived (then the scores run on
         // every lane and the rejected lanes' costs are not written).
@@ -1668,7 +1703,7 @@ impl Program {
             m = self.compact(scratch, m, ff, NO_FAILURE - 1.0);
         }
         if m == 0 {
-            return;
+            return 0;
         }
         scratch.acc[..m].fill(0.0);
         let skipped =
@@ -1793,6 +1828,7 @@ impl Program {
                 }
             }
         }
+        m
     }
 
     /// Records the first failures of the lanes (`u16::MAX` for the live ones) and keeps the lanes
@@ -2176,10 +2212,12 @@ penalize shallow  1: scale engineer.skill(ticket.category) from 5 to 0
             .with_min_level(level);
             screen_exactly(&eval, &engineers, &t, &mut scratch);
             // Keys are counted from the second ticket on (the first brings a fleet's worth of
-            // lanes), so the third computes the key's columns (requires, `idle`, `shallow`); the
-            // fourth ticket's new level is not computed yet, but `idle`'s and `shallow`'s keys
-            // are shared.
-            let want = [0, 0, 3, 3][k];
+            // lanes). The requires' key counts every lane a ticket brings, so the third ticket
+            // computes the requires' column. The scores' keys count the lanes the scores ran on,
+            // the 30 of 60 engineers the requires let through at level 2: the second and third
+            // tickets together bring 60, so the fourth computes `idle`'s and `shallow`'s columns
+            // (their keys do not read the level), though not the requires' of its new level.
+            let want = [0, 0, 1, 3][k];
             assert_eq!(scratch.computed_columns(), want, "ticket {k}");
         }
     }
