@@ -1217,19 +1217,27 @@ fn add_points(acc: &mut [f64], contig: Option<usize>, ids: &[u32], cols: &[&[f64
                 *c = *c + p + q + r;
             }
         }
+        // The columns cut to one length, so one bound check covers every column's read.
         (None, [p]) => {
             for (c, &i) in acc.iter_mut().zip(ids) {
                 *c += p[i as usize];
             }
         }
         (None, [p, q]) => {
+            let n = p.len().min(q.len());
+            let (p, q) = (&p[..n], &q[..n]);
             for (c, &i) in acc.iter_mut().zip(ids) {
-                *c = *c + p[i as usize] + q[i as usize];
+                let i = i as usize;
+                assert!(i < n, "lane {i} outside the fleet");
+                *c = *c + p[i] + q[i];
             }
         }
         (None, [p, q, r]) => {
+            let n = p.len().min(q.len()).min(r.len());
+            let (p, q, r) = (&p[..n], &q[..n], &r[..n]);
             for (c, &i) in acc.iter_mut().zip(ids) {
                 let i = i as usize;
+                assert!(i < n, "lane {i} outside the fleet");
                 *c = *c + p[i] + q[i] + r[i];
             }
         }
