@@ -754,11 +754,11 @@ impl Dispatcher {
             // 1.25x, 1.375x, 1.5x, 1.75x and 2x.)
             want = (3 * cap / 2).max(24);
         }
+        // The gate's skill by number (a level read per engineer walked, not looked up by name).
+        let skill = (gate.as_ref())
+            .map(|(_, category, min)| (category.as_deref().and_then(|c| fleet.skill_id(c)), *min));
         let passes = |e: u32| {
-            gate.as_ref().is_none_or(|(_, category, min)| {
-                let e = &engineers[e as usize];
-                f64::from(category.as_deref().map_or(0, |c| e.skill_level(c))) >= *min
-            })
+            skill.is_none_or(|(k, min)| f64::from(k.map_or(0, |k| fleet.skill_level(e, k))) >= min)
         };
         // The walk sets aside the engineers the gate rejects (listed below, as far as examined).
         let (hint, keep) = match gate {
