@@ -1,6 +1,7 @@
 //! The fleet: validated engineers and their spatial index, built once and reused across runs.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::OnceLock;
 
 use crate::error::{Entity, Error, ErrorKind};
 use crate::geo::EngineerIndex;
@@ -16,36 +17,90 @@ pub struct Fleet {
     engineers: Vec<Engineer>,
     index: EngineerIndex,
     by_id: HashMap<EngineerId, u32>,
-    skills: Skills,
+    skills: SkillTable,
 }
 
-/// The engineers' skills by number, so that a level is read without comparing names: a skill's
-/// number by its name, and each engineer's `(skill, level)` pairs, end to end.
+/// The fleet's skills by number, so that a level is read without comparing names: a number per
+/// skill name and each engineer's `(skill, level)` pairs, end to end, plus (built when first
+/// asked for) every engineer's level per skill as one byte column.
 #[derive(Debug, Clone, Default)]
-struct Skills {
-    ids: HashMap<String, u32>,
-    /// Engineer `i`'s pairs are `pairs[start[i]..start[i + 1]]`.
+pub(crate) struct SkillTable {
+    pub(crate) ids: BTreeMap<String, u32>,
+    /// `list[start[e]..start[e + 1]]`: engineer `e`'s skills.
     start: Vec<u32>,
-    pairs: Vec<(u32, u8)>,
+    list: Vec<(u32, u8)>,
+    /// `dense[id * n + e]`: the level of engineer `e` in skill `id`, when the fleet has few skill
+    /// names (a byte per engineer and skill; empty otherwise, and the lists are searched).
+    dense: OnceLock<Vec<u8>>,
 }
 
-impl Skills {
-    fn new(engineers: &[Engineer]) -> Skills {
-        let mut skills = Skills {
-            start: Vec::with_capacity(engineers.len() + 1),
-            ..Skills::default()
-        };
-        skills.start.push(0);
+impl SkillTable {
+    fn new(engineers: &[Engineer]) -> SkillTable {
+        let mut ids = BTreeMap::new();
+        let mut start = Vec::with_capacity(engineers.len() + 1);
+        let mut list = Vec::new();
+        start.push(0);
         for e in engineers {
             for (name, &level) in &e.skills {
-                let next = skills.ids.len() as u32;
-                let id = *skills.ids.entry(name.clone()).or_insert(next);
-                skills.pairs.push((id, level));
+                let next = ids.len() as u32;
+                let id = *ids.entry(name.clone()).or_insert(next);
+                list.push((id, level));
             }
             // At most `u32::MAX` engineers (checked before), each with few skills.
-            skills.start.push(skills.pairs.len() as u32);
+            start.push(list.len() as u32);
         }
-        skills
+        SkillTable {
+            ids,
+            start,
+            list,
+            dense: OnceLock::new(),
+        }
+    }
+
+    /// The number of a skill some engineer has.
+    pub(crate) fn id(&self, skill: &str) -> Option<u32> {
+        self.ids.get(skill).copied()
+    }
+
+    fn dense(&self) -> &[u8] {
+        self.dense.get_or_init(|| {
+            let n = self.start.len() - 1;
+            if self.ids.len() * n > 1 << 24 {
+                return Vec::new();
+            }
+            let mut dense = vec![0u8; self.ids.len() * n];
+            for e in 0..n {
+                for &(id, level) in &self.list[self.start[e] as usize..self.start[e + 1] as usize] {
+                    dense[id as usize * n + e] = level;
+                }
+            }
+            dense
+        })
+    }
+
+    /// Every engineer's level in skill `id` (0 without it), by position, when the fleet has few
+    /// enough skill names for a dense table (`None` otherwise; an unknown skill's levels are
+    /// all 0).
+    pub(crate) fn levels(&self, id: Option<u32>) -> Option<&[u8]> {
+        let dense = self.dense();
+        if dense.is_empty() {
+            return None;
+        }
+        let n = self.start.len() - 1;
+        Some(id.map_or(&[][..], |id| &dense[id as usize * n..(id as usize + 1) * n]))
+    }
+
+    /// Engineer `e`'s level in skill `id` (0 without it), as [`Engineer::skill_level`] reads it.
+    pub(crate) fn level(&self, e: u32, id: Option<u32>) -> u8 {
+        let Some(id) = id else { return 0 };
+        let e = e as usize;
+        if let Some(dense) = self.dense.get().filter(|d| !d.is_empty()) {
+            return dense[id as usize * (self.start.len() - 1) + e];
+        }
+        self.list[self.start[e] as usize..self.start[e + 1] as usize]
+            .iter()
+            .find(|s| s.0 == id)
+            .map_or(0, |s| s.1)
     }
 }
 
@@ -86,7 +141,7 @@ impl Fleet {
             .enumerate()
             .map(|(i, e)| (e.id.clone(), i as u32))
             .collect();
-        let skills = Skills::new(&engineers);
+        let skills = SkillTable::new(&engineers);
         Ok(Fleet {
             engineers,
             index,
@@ -124,22 +179,9 @@ impl Fleet {
         self.by_id.get(id).copied()
     }
 
-    /// The number of a skill some engineer has (see [`Fleet::skill_level`]).
-    pub(crate) fn skill_id(&self, skill: &str) -> Option<u32> {
-        self.skills.ids.get(skill).copied()
-    }
-
-    /// Engineer `i`'s level in skill number `skill` (0 without it): [`Engineer::skill_level`]
-    /// without a name's comparisons.
-    pub(crate) fn skill_level(&self, i: u32, skill: u32) -> u8 {
-        let s = &self.skills;
-        let (a, b) = (
-            s.start[i as usize] as usize,
-            s.start[i as usize + 1] as usize,
-        );
-        (s.pairs[a..b].iter())
-            .find(|&&(k, _)| k == skill)
-            .map_or(0, |&(_, level)| level)
+    /// The engineers' skills by number.
+    pub(crate) fn skills(&self) -> &SkillTable {
+        &self.skills
     }
 }
 
@@ -166,13 +208,20 @@ mod tests {
             })
             .collect();
         let fleet = Fleet::new(engineers).expect("valid fleet");
-        assert_eq!(fleet.skill_id("plumbing"), None);
-        for (i, e) in fleet.engineers().iter().enumerate() {
-            for name in names.iter().chain(&["plumbing"]) {
-                let level = fleet
-                    .skill_id(name)
-                    .map_or(0, |k| fleet.skill_level(i as u32, k));
-                assert_eq!(level, e.skill_level(name), "{} {name}", e.id.as_str());
+        let skills = fleet.skills();
+        assert_eq!(skills.id("plumbing"), None);
+        let all = names.iter().chain(&["plumbing"]);
+        // Before the dense table is built (the lists are searched), then through it.
+        for dense in [false, true] {
+            for name in all.clone() {
+                let id = skills.id(name);
+                let column = dense.then(|| skills.levels(id).expect("few skills: dense"));
+                for (i, e) in fleet.engineers().iter().enumerate() {
+                    assert_eq!(skills.level(i as u32, id), e.skill_level(name), "{name}");
+                    if let Some(column) = column {
+                        assert_eq!(column.get(i).copied().unwrap_or(0), e.skill_level(name));
+                    }
+                }
             }
         }
     }

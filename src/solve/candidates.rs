@@ -12,7 +12,6 @@
 //! hard deadlines, before the SLA is due); a pair that cannot is rejected as `time`, and the others
 //! pay their overtime and predicted lateness on top of the policy's cost.
 
-use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 
 use chrono::{DateTime, Utc};
@@ -21,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use super::config::Config;
 use super::time::{self, StopTimes, TimeLimit};
 use crate::error::Error;
-use crate::fleet::Fleet;
+use crate::fleet::{Fleet, SkillTable};
 use crate::geo::{BandGrid, GridWalk, Keep, Neighbor};
 use crate::model::{Engineer, EngineerId, Priority, Shift, Ticket};
 use crate::rules::{Evaluator, Policy, PreparedTicket, Program, ScreenScratch, Triage};
@@ -390,76 +389,6 @@ pub(crate) type Rejected = (Neighbor, usize);
 /// `time`, limit [`TimeLimit::Route`]), and extra points on the others. Set by the time planner.
 pub(crate) type Allowed<'a> = Option<&'a (dyn Fn(u32) -> bool + Sync)>;
 
-/// The fleet's skills, for the policy's skill gate ([`Policy::skill_gate`]): an id per skill name
-/// and each engineer's `(skill id, level)` list.
-struct SkillTable {
-    ids: BTreeMap<String, u32>,
-    /// `dense[id * n + e]`: the level of engineer `e` in skill `id`, when the fleet has few skill
-    /// names (a byte per engineer and skill; otherwise the lists below are searched).
-    dense: Vec<u8>,
-    /// `list[start[e]..start[e + 1]]`: engineer `e`'s skills.
-    start: Vec<u32>,
-    list: Vec<(u32, u8)>,
-}
-
-impl SkillTable {
-    fn new(engineers: &[Engineer]) -> SkillTable {
-        let mut ids = BTreeMap::new();
-        let mut start = Vec::with_capacity(engineers.len() + 1);
-        let mut list = Vec::new();
-        start.push(0);
-        for e in engineers {
-            for (name, &level) in &e.skills {
-                let next = ids.len() as u32;
-                let id = *ids.entry(name.clone()).or_insert(next);
-                list.push((id, level));
-            }
-            start.push(list.len() as u32);
-        }
-        let n = engineers.len();
-        let mut dense = Vec::new();
-        if ids.len() * n <= 1 << 24 {
-            dense = vec![0u8; ids.len() * n];
-            for e in 0..n {
-                for &(id, level) in &list[start[e] as usize..start[e + 1] as usize] {
-                    dense[id as usize * n + e] = level;
-                }
-            }
-        }
-        SkillTable {
-            ids,
-            dense,
-            start,
-            list,
-        }
-    }
-
-    /// Every engineer's level in skill `id` (0 without it), by position, when the table is dense
-    /// (`None` for an unknown skill: every level is 0).
-    fn levels(&self, id: Option<u32>) -> Option<&[u8]> {
-        if self.dense.is_empty() {
-            return None;
-        }
-        let n = self.start.len() - 1;
-        Some(id.map_or(&[][..], |id| {
-            &self.dense[id as usize * n..(id as usize + 1) * n]
-        }))
-    }
-
-    /// Engineer `e`'s level in skill `id` (0 without it), as `engineer.skill(..)` reads it.
-    fn level(&self, e: u32, id: Option<u32>) -> u8 {
-        let Some(id) = id else { return 0 };
-        let e = e as usize;
-        if !self.dense.is_empty() {
-            return self.dense[id as usize * (self.start.len() - 1) + e];
-        }
-        self.list[self.start[e] as usize..self.start[e + 1] as usize]
-            .iter()
-            .find(|s| s.0 == id)
-            .map_or(0, |s| s.1)
-    }
-}
-
 /// Where a screening takes its engineers from, nearest first.
 enum Source<'w> {
     /// A subset, sorted, with evaluator lanes.
@@ -566,7 +495,7 @@ pub(crate) struct Screener<'a> {
     now: DateTime<Utc>,
     /// The skill gate's rule and the fleet's skills, for full-fleet screeners of a policy with a
     /// gate: engineers without the level are counted against the rule without the pair program.
-    gate: Option<(usize, SkillTable)>,
+    gate: Option<(usize, &'a SkillTable)>,
     /// Per skill id of the gate's table, its [`SkillGrid`], built by the first ticket that needs
     /// it; empty when the run is too short for them to pay ([`skill_grids_pay`]). Used by
     /// screenings that list no rejected engineer (a ranking lists them, and walks the fleet).
@@ -679,7 +608,7 @@ impl<'a> Screener<'a> {
             .collect();
         lanes.sort_unstable();
         let gate = match (&subset, policy.skill_gate()) {
-            (None, Some(rule)) => Some((rule, SkillTable::new(fleet.engineers()))),
+            (None, Some(rule)) => Some((rule, fleet.skills())),
             _ => None,
         };
         let skill_grids = match &gate {
@@ -1258,6 +1187,7 @@ mod tests {
     use crate::solve::Dispatcher;
     use chrono::{Duration, TimeZone};
     use proptest::prelude::*;
+    use std::collections::BTreeMap;
 
     fn now() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2025, 3, 3, 12, 0, 0).unwrap()

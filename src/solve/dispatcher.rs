@@ -754,15 +754,21 @@ impl Dispatcher {
             // 1.25x, 1.375x, 1.5x, 1.75x and 2x.)
             want = (3 * cap / 2).max(24);
         }
-        // The gate's skill by number (a level read per engineer walked, not looked up by name).
+        // The gate's skill by number: its levels as the fleet's byte column (or a lookup in each
+        // engineer's numbered skills), read per engineer walked rather than by name.
+        let skills = fleet.skills();
         let skill = (gate.as_ref())
-            .map(|(_, category, min)| (category.as_deref().and_then(|c| fleet.skill_id(c)), *min));
-        let passes = |e: u32| {
-            skill.is_none_or(|(k, min)| f64::from(k.map_or(0, |k| fleet.skill_level(e, k))) >= min)
-        };
+            .map(|(_, category, min)| (category.as_deref().and_then(|c| skills.id(c)), *min));
+        let passes = |e: u32| skill.is_none_or(|(id, min)| f64::from(skills.level(e, id)) >= min);
         // The walk sets aside the engineers the gate rejects (listed below, as far as examined).
-        let (hint, keep) = match gate {
-            Some(_) => ((7 * cap).max(32), Some(Keep::Fn(&passes))),
+        let (hint, keep) = match skill {
+            Some((id, min)) => (
+                (7 * cap).max(32),
+                Some(
+                    (skills.levels(id))
+                        .map_or(Keep::Fn(&passes), |levels| Keep::Levels(levels, min)),
+                ),
+            ),
             None => ((4 * cap).max(64), None),
         };
         let mut nearest = fleet
