@@ -1023,7 +1023,6 @@ impl<'a> Screener<'a> {
         if !rejected.is_sorted_by(|a, b| pair_order(a, b).is_le()) {
             sort_pairs(&mut rejected);
         }
-        // The skill rule's level from the gate's table (the engineer's own skill map otherwise).
         let kinds: Vec<Option<Constraint>> = self
             .rule_names
             .iter()
@@ -1031,10 +1030,9 @@ impl<'a> Screener<'a> {
             .collect();
         // What the ticket asks for after triage (a derive may change the skill or the level).
         let triage = prepared.triage();
-        let skill = self
-            .gate
-            .as_ref()
-            .map(|(_, table)| (table, table.ids.get(triage.category.as_str()).copied()));
+        // The skill rule's level from the fleet's numbered skills (not by name per engineer).
+        let skills = self.fleet.skills();
+        let skill = skills.id(&triage.category);
         let skill_name: Arc<str> = Arc::from(triage.category.as_str());
         let rejected = rejected
             .into_iter()
@@ -1044,10 +1042,7 @@ impl<'a> Screener<'a> {
                     // Most rejections: one skill name shared by all.
                     Some(Constraint::Skill) => Violation::Skill {
                         skill: skill_name.clone(),
-                        level: skill.map_or_else(
-                            || engineer.skill_level(&triage.category),
-                            |(table, id)| table.level(n.index, id),
-                        ),
+                        level: skills.level(n.index, skill),
                         required: triage.min_level,
                     },
                     kind => self.violation(
