@@ -168,44 +168,51 @@ fn opt_time(t: Option<DateTime<Utc>>) -> Value {
 /// The ticket's fields, before triage.
 pub(crate) fn ticket_view(checked: &Checked, t: &Ticket) -> Result<Vec<Value>, Error> {
     let fields = &checked.schema.ticket;
-    // Pushed one by one (an iterator of `Result`s moved every value through the stack twice).
-    let mut out = Vec::with_capacity(fields.len());
-    for f in fields {
-        out.push(match f.source {
-            Source::Attribute => attribute(
-                checked,
-                Entity::Ticket,
-                t.id.as_str(),
-                f,
-                t.attributes.get(&f.name),
-            )?,
+    // Every slot starts missing and each value is written into its slot where it is made (a
+    // value chosen by one `match` and then pushed crossed the stack, and its reload stalled).
+    let mut out = vec![Value::Missing; fields.len()];
+    for (slot, f) in out.iter_mut().zip(fields) {
+        match f.source {
+            Source::Attribute => {
+                *slot = attribute(
+                    checked,
+                    Entity::Ticket,
+                    t.id.as_str(),
+                    f,
+                    t.attributes.get(&f.name),
+                )?;
+            }
             Source::Builtin(b) => match b {
-                Builtin::Id => Value::Str(t.id.0.clone()),
-                Builtin::Category => Value::Str(Arc::from(t.category.as_str())),
-                Builtin::MinLevel => Value::Num(f64::from(t.min_level)),
-                Builtin::Priority => Value::Num(t.priority.index() as f64),
-                Builtin::CreatedAt => Value::Num(minutes(t.created_at)),
-                Builtin::SlaDue => opt_time(t.sla_due),
-                Builtin::Duration => Value::Num(f64::from(t.duration_min)),
-                Builtin::Team => Value::Missing,
-                Builtin::Escalated => Value::Bool(false),
-                Builtin::CustomerId => opt_str(t.customer.as_ref().map(|c| c.id.as_str())),
+                Builtin::Id => *slot = Value::Str(t.id.0.clone()),
+                Builtin::Category => *slot = Value::Str(Arc::from(t.category.as_str())),
+                Builtin::MinLevel => *slot = Value::Num(f64::from(t.min_level)),
+                Builtin::Priority => *slot = Value::Num(t.priority.index() as f64),
+                Builtin::CreatedAt => *slot = Value::Num(minutes(t.created_at)),
+                Builtin::SlaDue => *slot = opt_time(t.sla_due),
+                Builtin::Duration => *slot = Value::Num(f64::from(t.duration_min)),
+                Builtin::Escalated => *slot = Value::Bool(false),
+                Builtin::CustomerId => {
+                    *slot = opt_str(t.customer.as_ref().map(|c| c.id.as_str()));
+                }
                 Builtin::CustomerTier => {
-                    Value::Num(t.customer.as_ref().map_or(0.0, |c| c.tier as u8 as f64))
+                    *slot = Value::Num(t.customer.as_ref().map_or(0.0, |c| c.tier as u8 as f64));
                 }
                 Builtin::LastEngineer => {
-                    opt_id(t.customer.as_ref().and_then(|c| c.last_engineer.as_ref()))
+                    *slot = opt_id(t.customer.as_ref().and_then(|c| c.last_engineer.as_ref()));
                 }
                 // (Ids share their strings.)
-                Builtin::ExcludedEngineers => set_value(
-                    (t.customer.iter())
-                        .flat_map(|c| c.excluded_engineers.iter().map(|e| e.0.clone())),
-                ),
-                Builtin::PinnedEngineer => opt_id(t.pinned_engineer.as_ref()),
-                Builtin::Region => region_of(checked, t.location),
-                _ => Value::Missing,
+                Builtin::ExcludedEngineers => {
+                    *slot = set_value(
+                        (t.customer.iter())
+                            .flat_map(|c| c.excluded_engineers.iter().map(|e| e.0.clone())),
+                    );
+                }
+                Builtin::PinnedEngineer => *slot = opt_id(t.pinned_engineer.as_ref()),
+                Builtin::Region => *slot = region_of(checked, t.location),
+                // The team comes from triage only.
+                _ => {}
             },
-        });
+        }
     }
     Ok(out)
 }
@@ -213,33 +220,39 @@ pub(crate) fn ticket_view(checked: &Checked, t: &Ticket) -> Result<Vec<Value>, E
 /// The engineer's fields.
 pub(crate) fn engineer_view<'e>(checked: &Checked, e: &'e Engineer) -> Result<EngView<'e>, Error> {
     let fields = &checked.schema.engineer;
-    // Pushed one by one, as the ticket's.
-    let mut values = Vec::with_capacity(fields.len());
-    for (f, &read) in fields.iter().zip(&checked.engineer_reads) {
-        values.push(match f.source {
-            // Declared attributes are always checked; built-ins no rule reads are not built.
-            Source::Builtin(_) if !read => Value::Missing,
-            Source::Attribute => attribute(
-                checked,
-                Entity::Engineer,
-                e.id.as_str(),
-                f,
-                e.attributes.get(&f.name),
-            )?,
+    // Written into their slots as the ticket's.
+    let mut values = vec![Value::Missing; fields.len()];
+    let slots = values.iter_mut().zip(fields).zip(&checked.engineer_reads);
+    for ((slot, f), &read) in slots {
+        match f.source {
+            // Built-ins no rule reads are not built.
+            Source::Builtin(_) if !read => {}
+            // Declared attributes are always checked.
+            Source::Attribute => {
+                *slot = attribute(
+                    checked,
+                    Entity::Engineer,
+                    e.id.as_str(),
+                    f,
+                    e.attributes.get(&f.name),
+                )?;
+            }
             Source::Builtin(b) => match b {
-                Builtin::Id => Value::Str(e.id.0.clone()),
-                Builtin::Team => opt_str(e.team.as_deref()),
-                Builtin::Territory => opt_str(e.territory.as_deref()),
-                Builtin::Capacity => Value::Num(f64::from(e.capacity)),
-                Builtin::OpenTickets => Value::Num(f64::from(e.open_tickets)),
-                Builtin::ShiftStart => opt_time(e.shift.map(|s| s.start)),
-                Builtin::ShiftEnd => opt_time(e.shift.map(|s| s.end)),
-                Builtin::LastAssignedAt => opt_time(e.last_assigned_at),
-                Builtin::Skills => set_value(e.skills.keys().map(|s| Arc::from(s.as_str()))),
-                Builtin::Region => region_of(checked, e.location),
-                _ => Value::Missing,
+                Builtin::Id => *slot = Value::Str(e.id.0.clone()),
+                Builtin::Team => *slot = opt_str(e.team.as_deref()),
+                Builtin::Territory => *slot = opt_str(e.territory.as_deref()),
+                Builtin::Capacity => *slot = Value::Num(f64::from(e.capacity)),
+                Builtin::OpenTickets => *slot = Value::Num(f64::from(e.open_tickets)),
+                Builtin::ShiftStart => *slot = opt_time(e.shift.map(|s| s.start)),
+                Builtin::ShiftEnd => *slot = opt_time(e.shift.map(|s| s.end)),
+                Builtin::LastAssignedAt => *slot = opt_time(e.last_assigned_at),
+                Builtin::Skills => {
+                    *slot = set_value(e.skills.keys().map(|s| Arc::from(s.as_str())));
+                }
+                Builtin::Region => *slot = region_of(checked, e.location),
+                _ => {}
             },
-        });
+        }
     }
     Ok(EngView {
         values,
