@@ -11,12 +11,13 @@ Usage (run.sh sets up the venv and calls `compare`):
 
     python peers.py targets --instance M.txt [--rounds N] [--reference SECONDS]
         The issues' speed targets that depend on how fast the machine is, calibrated in one script:
-        each round solves the instance with OR-Tools (in its own process), runs the criterion
-        benches of the targets (`cargo bench`, so the binaries are always the current code's),
-        and solves with OR-Tools again. The issues give OR-Tools' time on M on the machine the
-        targets were set on (0.43 s); a bench's median times that reference over the mean of the
-        two OR-Tools times is its figure "at the reference speed", which is what is held against
-        the target. Prints each round and the median over the rounds.
+        each round runs the criterion bench of each target (`cargo bench`, so the binaries are
+        always the current code's) between two timings of OR-Tools on the instance (each the
+        median of three solves, each solve in its own process; the timing after one bench is the
+        one before the next). The issues give OR-Tools' time on M on the machine the targets were
+        set on (0.43 s); a bench's median times that reference over the mean of the two OR-Tools
+        times around it is its figure "at the reference speed", which is what is held against the
+        target. Prints each round and the median over the rounds.
 
 FILE is dispatchkit's sparse instance format (`p`, `e`, `t`, `a` lines; see
 src/solve/network.rs) or an OR-Library `assignN.txt` dense matrix, read the same way
@@ -315,43 +316,50 @@ def _seconds(x: float) -> str:
 def cmd_targets(args) -> int:
     root = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
     target_dir = os.environ.get("CARGO_TARGET_DIR", os.path.join(root, "target"))
-    benches: dict[str, list[str]] = {}
-    for bench, pattern, *_ in TARGETS:
-        benches.setdefault(bench, []).append(pattern)
     scaled: dict[str, list[float]] = {name: [] for *_, name, _, _ in TARGETS}
+
+    def ortools() -> float | None:
+        # The median of three solves, each in its own process (one solve moves by 10-20 %).
+        times = []
+        for _ in range(3):
+            result, err = run_peer("ortools", args.instance, args.timeout)
+            if result is None:
+                print(f"OR-Tools failed: {err}")
+                return None
+            times.append(result["seconds"])
+        return sorted(times)[1]
+
     for r in range(1, args.rounds + 1):
-        peer = []
-        before, err = run_peer("ortools", args.instance, args.timeout)
+        # Each target's bench runs between two OR-Tools solves (the one after a bench is the one
+        # before the next): the machine's speed moves within minutes, so each median is scaled
+        # by the speed measured around it.
+        before = ortools()
         if before is None:
-            print(f"OR-Tools failed: {err}")
             return 1
-        peer.append(before["seconds"])
-        started = time.time()
-        for bench, patterns in benches.items():
+        print(f"round {r}:")
+        for bench, pattern, name, target, words in TARGETS:
+            started = time.time()
             cmd = ["cargo", "bench", "--quiet", "--bench", bench, "--", "--warm-up-time", "1",
-                   "--noplot", "|".join(patterns)]
+                   "--noplot", pattern]
             p = subprocess.run(cmd, cwd=root, capture_output=True, text=True, timeout=args.timeout)
             if p.returncode != 0:
                 print(f"{' '.join(cmd)} failed:\n{p.stderr[-2000:]}")
                 return 1
-        after, err = run_peer("ortools", args.instance, args.timeout)
-        if after is None:
-            print(f"OR-Tools failed: {err}")
-            return 1
-        peer.append(after["seconds"])
-        factor = args.reference / (sum(peer) / len(peer))
-        print(f"round {r}: OR-Tools {peer[0]:.3f} s before, {peer[1]:.3f} s after: "
-              f"this machine runs {factor:.2f}x the reference speed")
-        for _, _, name, target, words in TARGETS:
+            after = ortools()
+            if after is None:
+                return 1
             try:
                 median = _criterion_median(target_dir, name, started)
             except RuntimeError as e:
                 print(e)
                 return 1
+            factor = args.reference / ((before + after) / 2)
             scaled[name].append(median * factor)
-            print(f"    {words:<68} median {_seconds(median):>10}, "
-                  f"at the reference speed {_seconds(median * factor):>10}")
-        sys.stdout.flush()
+            print(f"    {words:<68} median {_seconds(median):>10}; OR-Tools {before:.3f} s before, "
+                  f"{after:.3f} s after ({factor:.2f}x the reference speed): "
+                  f"{_seconds(median * factor):>10} at the reference speed")
+            sys.stdout.flush()
+            before = after
     print(f"median over {args.rounds} round(s), at the reference speed:")
     for _, _, name, target, words in TARGETS:
         v = sorted(scaled[name])

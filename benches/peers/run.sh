@@ -11,8 +11,8 @@
 # scipy and numpy from PyPI. Exit status 1 when an objective differs or a run fails.
 #
 # With --targets: the issues' speed targets, each criterion median scaled to the speed the targets
-# were set at by OR-Tools' time on M in the same rounds (peers.py's `targets`; M is generated when
-# missing).
+# were set at by OR-Tools' time on M right before and after its bench (peers.py's `targets`; M is
+# generated when missing).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
