@@ -330,7 +330,7 @@ def cmd_targets(args) -> int:
         return sorted(times)[1]
 
     for r in range(1, args.rounds + 1):
-        # Each target's bench runs between two OR-Tools solves (the one after a bench is the one
+        # Each target's bench runs between two OR-Tools timings (the one after a bench is the one
         # before the next): the machine's speed moves within minutes, so each median is scaled
         # by the speed measured around it.
         before = ortools()
