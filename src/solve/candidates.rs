@@ -771,7 +771,7 @@ impl<'a> Screener<'a> {
         // set aside by the walk and counted against the gate's rule afterwards.
         let gate = self.gate.as_ref().and_then(|(rule, table)| {
             let (category, min) = self.eval.skill_gate(&prepared)?;
-            let id = category.and_then(|c| table.ids.get(&*c).copied());
+            let id = category.and_then(|c| table.id(&c));
             Some((*rule, table, id, min))
         });
         // A dense skill table gives the walk the skill's level column; a sparse one, a lookup.
