@@ -26,17 +26,25 @@ anchor_target="${ANCHOR_TARGET_DIR:-$root/target/anchor}"
 # The benches' executables, from cargo's "Executable benches/NAME.rs (PATH)" lines, as absolute
 # paths (cargo prints them relative to the current directory when they are below it).
 executables() {
-  cargo bench --no-run --bench rules --bench candidates 2>&1 |
-    sed -n 's/^ *Executable benches\/\([a-z]*\)\.rs (\(.*\))$/\1 \2/p' |
+  local log
+  log="$(mktemp)"
+  if ! cargo bench --no-run --bench rules --bench candidates >"$log" 2>&1; then
+    cat "$log" >&2
+    rm -f "$log"
+    return 1
+  fi
+  sed -n 's/^ *Executable benches\/\([a-z]*\)\.rs (\(.*\))$/\1 \2/p' "$log" |
     while read -r name path; do
       case "$path" in /*) ;; *) path="$PWD/$path" ;; esac
       echo "$name $path"
     done
+  rm -f "$log"
 }
 
-worktree="$(mktemp -d)/anchor"
+tmp="$(mktemp -d)"
+worktree="$tmp/anchor"
 git -C "$root" worktree add --detach --quiet "$worktree" "$anchor_rev"
-trap 'git -C "$root" worktree remove --force "$worktree"' EXIT
+trap 'git -C "$root" worktree remove --force "$worktree"; rmdir "$tmp"' EXIT
 echo "building the anchor ($anchor_rev) in $anchor_target" >&2
 declare -A anchor current
 while read -r name path; do anchor[$name]="$path"; done < <(
@@ -72,6 +80,7 @@ for r in $(seq 1 "$rounds"); do
     IFS='|' read -r bench filter then target label <<<"$t"
     a="$(median "$worktree" "${anchor[$bench]}" "$filter")"
     c="$(median "$root" "${current[$bench]}" "$filter")"
+    [ -n "$a" ] && [ -n "$c" ] || { echo "no median for \"$filter\"" >&2; exit 1; }
     line="$(python3 -c "
 a, c, then = $a, $c, $then
 f = then / a
