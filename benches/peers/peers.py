@@ -18,6 +18,14 @@ Usage (run.sh sets up the venv and calls `compare`):
         set on (0.43 s); a bench's median times that reference over the mean of the two OR-Tools
         times around it is its figure "at the reference speed", which is what is held against the
         target. Prints each round and the median over the rounds.
+    python peers.py anchor [--rounds N] [--anchor-target-dir DIR]
+        The same targets calibrated by fixed code: each target's bench of revision ANCHOR_REV
+        (built in a temporary git worktree, in DIR, by default the target directory's anchor/) and
+        of the current code, one after the other. That revision's medians were recorded in the
+        hour OR-Tools solved M in the reference 0.43 s, so its median then over its median now is
+        how much faster the machine runs that very bench this hour; the current median times that
+        factor is its figure at the reference speed. OR-Tools is a different program from the
+        benches (one memory-bound, the others mostly in cache); the anchor runs the same work.
 
 FILE is dispatchkit's sparse instance format (`p`, `e`, `t`, `a` lines; see
 src/solve/network.rs) or an OR-Library `assignN.txt` dense matrix, read the same way
@@ -54,6 +62,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 
 import numpy as np
@@ -279,20 +288,25 @@ def cmd_compare(args) -> int:
     return 0 if ok else 1
 
 
-# The targets `targets` measures: (bench, criterion filter, estimates directory, target in
-# seconds, the issue's words).
+# The targets `targets` and `anchor` measure: (bench, criterion filter, estimates directory, target
+# in seconds, the issue's words, the median of revision ANCHOR_REV's bench in the hour the reference
+# speed was measured).
 TARGETS = [
     ("rules", "20 rules x 1M pairs", "rules/20 rules x 1M pairs (1 thread)", 0.015,
-     "20 rules over 1M pairs, one core <= 15 ms (issue 3)"),
+     "20 rules over 1M pairs, one core <= 15 ms (issue 3)", 45.2e-3),
     ("rules", "compile 200 rules", "rules/compile 200 rules", 0.005,
-     "compiling a 200-rule policy <= 5 ms (issue 3)"),
+     "compiling a 200-rule policy <= 5 ms (issue 3)", 3.91e-3),
     ("candidates", "ranking/10k_engineers/prepared", "ranking_10k_engineers/prepared", 20e-6,
-     "candidates() among 10k engineers, fleet prepared <= 20 us (issue 2)"),
+     "candidates() among 10k engineers, fleet prepared <= 20 us (issue 2)", 219e-6),
     ("candidates", "ranking/10k_engineers/candidates", "ranking_10k_engineers/candidates", 20e-6,
-     "candidates() among 10k engineers, one call <= 20 us (issue 2)"),
+     "candidates() among 10k engineers, one call <= 20 us (issue 2)", 671e-6),
     ("candidates", "candidate_set/L/threads=2", "candidate_set_L/threads=2", 0.2,
-     "candidate generation for L on 2 cores <= 0.2 s (issue 2)"),
+     "candidate generation for L on 2 cores <= 0.2 s (issue 2)", 3.40),
 ]
+
+# The revision whose bench medians (the last field of TARGETS) were recorded on 2026-11-23
+# 00:19-00:25 UTC, the quiet hour in which OR-Tools solved M in 0.41-0.45 s (the reference 0.43 s).
+ANCHOR_REV = "fb16c10"
 
 
 def _criterion_median(target_dir: str, name: str, since: float) -> float:
@@ -303,6 +317,19 @@ def _criterion_median(target_dir: str, name: str, since: float) -> float:
         raise RuntimeError(f"criterion wrote no new estimate for {name!r} ({path})")
     with open(path) as f:
         return json.load(f)["median"]["point_estimate"] * 1e-9
+
+
+def _bench(cwd: str, target_dir: str, bench: str, pattern: str, name: str, timeout: float) -> float:
+    """Runs criterion bench `bench` on the benchmarks matching `pattern` in the crate at `cwd`,
+    built in `target_dir`, and returns the median of `name` in seconds."""
+    started = time.time()
+    cmd = ["cargo", "bench", "--quiet", "--bench", bench, "--", "--warm-up-time", "1",
+           "--noplot", pattern]
+    env = dict(os.environ, CARGO_TARGET_DIR=target_dir)
+    p = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    if p.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} in {cwd} failed:\n{p.stderr[-2000:]}")
+    return _criterion_median(target_dir, name, started)
 
 
 def _seconds(x: float) -> str:
@@ -316,7 +343,7 @@ def _seconds(x: float) -> str:
 def cmd_targets(args) -> int:
     root = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
     target_dir = os.environ.get("CARGO_TARGET_DIR", os.path.join(root, "target"))
-    scaled: dict[str, list[float]] = {name: [] for *_, name, _, _ in TARGETS}
+    scaled: dict[str, list[float]] = {name: [] for _, _, name, *_ in TARGETS}
 
     def ortools() -> float | None:
         # The median of three solves, each in its own process (one solve moves by 10-20 %).
@@ -337,21 +364,14 @@ def cmd_targets(args) -> int:
         if before is None:
             return 1
         print(f"round {r}:")
-        for bench, pattern, name, target, words in TARGETS:
-            started = time.time()
-            cmd = ["cargo", "bench", "--quiet", "--bench", bench, "--", "--warm-up-time", "1",
-                   "--noplot", pattern]
-            p = subprocess.run(cmd, cwd=root, capture_output=True, text=True, timeout=args.timeout)
-            if p.returncode != 0:
-                print(f"{' '.join(cmd)} failed:\n{p.stderr[-2000:]}")
+        for bench, pattern, name, target, words, _ in TARGETS:
+            try:
+                median = _bench(root, target_dir, bench, pattern, name, args.timeout)
+            except RuntimeError as e:
+                print(e)
                 return 1
             after = ortools()
             if after is None:
-                return 1
-            try:
-                median = _criterion_median(target_dir, name, started)
-            except RuntimeError as e:
-                print(e)
                 return 1
             factor = args.reference / ((before + after) / 2)
             scaled[name].append(median * factor)
@@ -360,12 +380,52 @@ def cmd_targets(args) -> int:
                   f"{_seconds(median * factor):>10} at the reference speed")
             sys.stdout.flush()
             before = after
-    print(f"median over {args.rounds} round(s), at the reference speed:")
-    for _, _, name, target, words in TARGETS:
+    _verdicts(scaled, args.rounds)
+    return 0
+
+
+def _verdicts(scaled: dict[str, list[float]], rounds: int) -> None:
+    """Prints each target's median over the rounds of its figures at the reference speed, met or
+    missed."""
+    print(f"median over {rounds} round(s), at the reference speed:")
+    for _, _, name, target, words, _ in TARGETS:
         v = sorted(scaled[name])
         mid = v[len(v) // 2] if len(v) % 2 else (v[len(v) // 2 - 1] + v[len(v) // 2]) / 2
         verdict = "met" if mid <= target else f"missed ({mid / target:.1f}x the target)"
         print(f"    {words:<68} {_seconds(mid):>10}  {verdict}")
+
+
+def cmd_anchor(args) -> int:
+    root = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+    target_dir = os.environ.get("CARGO_TARGET_DIR", os.path.join(root, "target"))
+    anchor_dir = args.anchor_target_dir or os.path.join(target_dir, "anchor")
+    scaled: dict[str, list[float]] = {name: [] for _, _, name, *_ in TARGETS}
+    with tempfile.TemporaryDirectory() as tmp:
+        worktree = os.path.join(tmp, "anchor")
+        subprocess.run(["git", "-C", root, "worktree", "add", "--detach", "--quiet", worktree,
+                        ANCHOR_REV], check=True)
+        try:
+            print(f"the anchor: {ANCHOR_REV}, built in {anchor_dir} (the first bench builds it)")
+            for r in range(1, args.rounds + 1):
+                print(f"round {r}:")
+                for bench, pattern, name, target, words, then in TARGETS:
+                    try:
+                        a = _bench(worktree, anchor_dir, bench, pattern, name, args.timeout)
+                        c = _bench(root, target_dir, bench, pattern, name, args.timeout)
+                    except RuntimeError as e:
+                        print(e)
+                        return 1
+                    # How much faster the machine runs the anchor's bench now than then.
+                    factor = then / a
+                    scaled[name].append(c * factor)
+                    print(f"    {words:<68} median {_seconds(c):>10}; the anchor's "
+                          f"{_seconds(a):>10} ({factor:.2f}x the reference speed): "
+                          f"{_seconds(c * factor):>10} at the reference speed")
+                    sys.stdout.flush()
+        finally:
+            subprocess.run(["git", "-C", root, "worktree", "remove", "--force", worktree],
+                           check=False)
+    _verdicts(scaled, args.rounds)
     return 0
 
 
@@ -386,8 +446,14 @@ def main() -> int:
     t.add_argument("--reference", type=float, default=0.43,
                    help="OR-Tools' seconds on M where the targets were set (default 0.43)")
     t.add_argument("--timeout", type=float, default=1800.0, help="seconds per step (default 1800)")
+    a = sub.add_parser("anchor", help="the speed targets, calibrated by fixed code")
+    a.add_argument("--rounds", type=int, default=1)
+    a.add_argument("--anchor-target-dir",
+                   help="where the anchor is built (default: the target directory's anchor/)")
+    a.add_argument("--timeout", type=float, default=1800.0, help="seconds per step (default 1800)")
     args = parser.parse_args()
-    commands = {"solve": cmd_solve, "compare": cmd_compare, "targets": cmd_targets}
+    commands = {"solve": cmd_solve, "compare": cmd_compare, "targets": cmd_targets,
+                "anchor": cmd_anchor}
     return commands[args.command](args)
 
 

@@ -4,6 +4,7 @@
 #
 #   benches/peers/run.sh [--solver flow|lp|greedy] [--timeout SECONDS] [SIZE|FILE]...
 #   benches/peers/run.sh --targets ROUNDS
+#   benches/peers/run.sh --anchor ROUNDS
 #
 # SIZE is S, M, L or XL: instances/SIZE.txt, generated with seed 1 by the gen_instance example when
 # missing. FILE is any instance file (the sparse format, or an OR-Library assignN.txt). Without
@@ -13,6 +14,11 @@
 # With --targets: the issues' speed targets, each criterion median scaled to the speed the targets
 # were set at by OR-Tools' time on M right before and after its bench (peers.py's `targets`; M is
 # generated when missing).
+#
+# With --anchor: the same targets calibrated by fixed code instead, each target's bench of the
+# current code run after the same bench of the revision whose medians were recorded at the
+# reference speed (peers.py's `anchor`; the anchor is built in a temporary git worktree, in
+# target/anchor, so its first round compiles the dependencies again).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -23,13 +29,15 @@ python="$venv/bin/python"
 solver=flow
 timeout=900
 targets=
+anchor=
 inputs=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --solver) solver="$2"; shift 2 ;;
     --targets) targets="$2"; shift 2 ;;
+    --anchor) anchor="$2"; shift 2 ;;
     --timeout) timeout="$2"; shift 2 ;;
-    -h|--help) sed -n '2,16p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    -h|--help) sed -n '2,21p' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) inputs+=("$1"); shift ;;
   esac
 done
@@ -46,6 +54,9 @@ if ! { [ -x "$python" ] && "$python" -c 'import ortools, scipy, numpy' 2>/dev/nu
 fi
 
 cd "$root"
+if [ -n "$anchor" ]; then
+  exec "$python" "$here/peers.py" anchor --rounds "$anchor"
+fi
 cargo build --release --quiet --example solve_instance --example gen_instance
 target_dir="${CARGO_TARGET_DIR:-$root/target}"
 ours="$target_dir/release/examples/solve_instance"
