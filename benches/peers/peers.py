@@ -319,6 +319,12 @@ def _criterion_median(target_dir: str, name: str, since: float) -> float:
         return json.load(f)["median"]["point_estimate"] * 1e-9
 
 
+def _crate() -> tuple[str, str]:
+    """The crate's root directory and its cargo target directory."""
+    root = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+    return root, os.environ.get("CARGO_TARGET_DIR", os.path.join(root, "target"))
+
+
 def _bench(cwd: str, target_dir: str, bench: str, pattern: str, name: str, timeout: float) -> float:
     """Runs criterion bench `bench` on the benchmarks matching `pattern` in the crate at `cwd`,
     built in `target_dir`, and returns the median of `name` in seconds."""
@@ -341,8 +347,7 @@ def _seconds(x: float) -> str:
 
 
 def cmd_targets(args) -> int:
-    root = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
-    target_dir = os.environ.get("CARGO_TARGET_DIR", os.path.join(root, "target"))
+    root, target_dir = _crate()
     scaled: dict[str, list[float]] = {name: [] for _, _, name, *_ in TARGETS}
 
     def ortools() -> float | None:
@@ -364,7 +369,7 @@ def cmd_targets(args) -> int:
         if before is None:
             return 1
         print(f"round {r}:")
-        for bench, pattern, name, target, words, _ in TARGETS:
+        for bench, pattern, name, _, words, _ in TARGETS:
             try:
                 median = _bench(root, target_dir, bench, pattern, name, args.timeout)
             except RuntimeError as e:
@@ -396,8 +401,7 @@ def _verdicts(scaled: dict[str, list[float]], rounds: int) -> None:
 
 
 def cmd_anchor(args) -> int:
-    root = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
-    target_dir = os.environ.get("CARGO_TARGET_DIR", os.path.join(root, "target"))
+    root, target_dir = _crate()
     anchor_dir = args.anchor_target_dir or os.path.join(target_dir, "anchor")
     scaled: dict[str, list[float]] = {name: [] for _, _, name, *_ in TARGETS}
     with tempfile.TemporaryDirectory() as tmp:
@@ -408,7 +412,7 @@ def cmd_anchor(args) -> int:
             print(f"the anchor: {ANCHOR_REV}, built in {anchor_dir} (the first bench builds it)")
             for r in range(1, args.rounds + 1):
                 print(f"round {r}:")
-                for bench, pattern, name, target, words, then in TARGETS:
+                for bench, pattern, name, _, words, then in TARGETS:
                     try:
                         a = _bench(worktree, anchor_dir, bench, pattern, name, args.timeout)
                         c = _bench(root, target_dir, bench, pattern, name, args.timeout)
