@@ -699,6 +699,17 @@ enum Alias {
     Col(u32),
     /// Skill column `c`, the same way.
     Skill(u32),
+    /// The run's input distances for the chunk's lanes (register 0 before a compaction moves the
+    /// lanes: no copy is made).
+    Input,
+}
+
+/// A chunk's lanes as the run's input gives them (engineers and their distances), read in place
+/// until a compaction moves the lanes into the scratch.
+#[derive(Clone, Copy)]
+struct Input<'a> {
+    ids: &'a [u32],
+    travel: &'a [f64],
 }
 
 /// Lanes and registers for one thread.
@@ -892,6 +903,8 @@ impl SepCache {
 struct Ops<'a> {
     regs: &'a [Vec<f64>],
     alias: &'a [Alias],
+    /// The chunk's input distances (see [`Alias::Input`]).
+    travel: &'a [f64],
     cols: &'a [Vec<f64>],
     skills: &'a [Vec<f64>],
     start: usize,
@@ -914,6 +927,7 @@ impl<'a> Ops<'a> {
             Alias::Own => &self.regs[r as usize][..self.m],
             Alias::Col(c) => &self.cols[c as usize][self.start..self.start + self.m],
             Alias::Skill(c) => &self.skills[c as usize][self.start..self.start + self.m],
+            Alias::Input => &self.travel[..self.m],
         }
     }
 }
@@ -1361,13 +1375,15 @@ impl Program {
                 *id = (start + k) as u32;
             }
             scratch.regs[0][..m].fill(0.0);
+            scratch.alias[0] = Alias::Own;
             scratch.epoch += 1;
             scratch.contig = Some(start);
-            self.exec(body, checked, cols, t, scratch, m);
+            self.exec(body, checked, cols, t, scratch, None, m);
             each(
                 Ops {
                     regs: &scratch.regs,
                     alias: &scratch.alias,
+                    travel: &[],
                     cols: &cols.cols,
                     skills: &cols.skill_cols,
                     start,
@@ -1522,18 +1538,21 @@ impl Program {
         self.size_scratch(scratch, n);
         self.select(checked, cols, t, n, scratch);
         let sel = std::mem::take(&mut scratch.sel);
-        // Every lane's first failure is written by a compaction or at the end of its chunk; the
-        // cost only for the lanes left live then.
-        cost[..n].fill(f64::NAN);
+        // Every lane's first failure and cost are written by a compaction or at the end of its
+        // chunk (the cost `NaN` unless the lane is live then).
         let mut start = 0;
         let mut scored = 0;
         while start < n {
             let m = CHUNK.min(n - start);
-            scratch.ids[..m].copy_from_slice(&idx[start..start + m]);
-            scratch.regs[0][..m].copy_from_slice(&travel[start..start + m]);
+            // The lanes are read from the input in place until a compaction moves them.
+            let input = Input {
+                ids: &idx[start..start + m],
+                travel: &travel[start..start + m],
+            };
+            scratch.alias[0] = Alias::Input;
             scratch.in_order = Some(start as u32);
             scratch.epoch += 1;
-            scored += self.run_chunk(checked, cols, t, first_fail, cost, scratch, &sel, m);
+            scored += self.run_chunk(checked, cols, t, first_fail, cost, scratch, &sel, input);
             start += m;
         }
         if scored > 0 && !sel.pending.is_empty() {
@@ -1596,19 +1615,19 @@ impl Program {
         cost: &mut [f64],
         scratch: &mut Scratch,
         sel: &Selected,
-        mut m: usize,
+        input: Input<'_>,
     ) -> usize {
+        let mut m = input.ids.len();
         // Requires run over the live lanes, marked in `firsts`; the lanes are compacted when few
         // are left, and before the scores unless most lanes survived (then the scores run on
         // every lane and the rejected lanes' costs are not written).
         // Branch-free (it vectorises): any lane off the run `i0, i0+1, ...` sets a bit.
-        let i0 = scratch.ids[0];
-        let contiguous = scratch.ids[..m]
-            .iter()
+        let i0 = input.ids[0];
+        let contiguous = (input.ids.iter())
             .zip(i0..)
             .fold(0u32, |acc, (&i, k)| acc | (i ^ k))
             == 0;
-        scratch.contig = contiguous.then_some(scratch.ids[0] as usize);
+        scratch.contig = contiguous.then_some(i0 as usize);
         // A lane's first failure only falls: the separable requires' come first, from the fleet
         // (when computed for this ticket's key), and each other require lowers it where it fails
         // (`check2`). A lane is still in play while a require still to run could lower it.
@@ -1617,7 +1636,7 @@ impl Program {
             (None, _) => firsts.fill(NO_FAILURE),
             (Some(col), Some(a)) => firsts.copy_from_slice(&col[a..a + m]),
             (Some(col), None) => {
-                for (f, &i) in firsts.iter_mut().zip(&scratch.ids[..m]) {
+                for (f, &i) in firsts.iter_mut().zip(input.ids) {
                     *f = col[i as usize];
                 }
             }
@@ -1653,12 +1672,14 @@ impl Program {
                 _ => true,
             });
             let body_end = seg.end - 1 - fused.map_or(0, |(_, n)| n);
+            let lanes = scratch.in_order.map(|_| input);
             self.exec(
                 &self.instrs[seg.start..body_end],
                 checked,
                 cols,
                 t,
                 scratch,
+                lanes,
                 m,
             );
             let rule_f = Rule {
@@ -1675,6 +1696,7 @@ impl Program {
             let ops = Ops {
                 regs,
                 alias,
+                travel: input.travel,
                 cols: &cols.cols,
                 skills: &cols.skill_cols,
                 start: contig.unwrap_or(0),
@@ -1696,7 +1718,7 @@ impl Program {
                 None => check_lanes(firsts, ops.get(pass), S::K(1.0), rule_f, Cmp::Eq),
             };
             if in_play < m && in_play * COMPACT_BELOW < m {
-                m = self.compact(scratch, m, ff, keep_above);
+                m = self.compact(scratch, input, m, ff, cost, keep_above);
             }
             if in_play == 0 || keep_above == NO_FAILURE - 1.0 {
                 live = Some(in_play);
@@ -1708,7 +1730,7 @@ impl Program {
                 .sum::<usize>()
         });
         if live < m && live * 8 < m * 5 {
-            m = self.compact(scratch, m, ff, NO_FAILURE - 1.0);
+            m = self.compact(scratch, input, m, ff, cost, NO_FAILURE - 1.0);
         }
         if m == 0 {
             return 0;
@@ -1741,16 +1763,21 @@ impl Program {
                     n += 1;
                     k += 1;
                 }
-                let ids = &scratch.ids[..m];
+                let ids = match scratch.in_order {
+                    Some(_) => input.ids,
+                    None => &scratch.ids[..m],
+                };
                 add_points(&mut scratch.acc[..m], scratch.contig, ids, &run[..n]);
                 continue;
             }
+            let lanes = scratch.in_order.map(|_| input);
             self.exec(
                 &self.instrs[seg.start..seg.end - 1],
                 checked,
                 cols,
                 t,
                 scratch,
+                lanes,
                 m,
             );
             let Instr::Accumulate {
@@ -1771,6 +1798,7 @@ impl Program {
             let ops = Ops {
                 regs,
                 alias,
+                travel: input.travel,
                 cols: &cols.cols,
                 skills: &cols.skill_cols,
                 start: contig.unwrap_or(0),
@@ -1839,10 +1867,19 @@ impl Program {
         m
     }
 
-    /// Records the first failures of the lanes (`u16::MAX` for the live ones) and keeps the lanes
-    /// whose first failure is above `keep_above` (branch-free, in order); returns how many are
-    /// kept.
-    fn compact(&self, scratch: &mut Scratch, m: usize, ff: &mut [u16], keep_above: f64) -> usize {
+    /// Records the first failures of the lanes (`u16::MAX` for the live ones) with a `NaN` cost
+    /// (a lane kept and live at the end gets its cost then) and keeps the lanes whose first
+    /// failure is above `keep_above` (branch-free, in order); returns how many are kept. The
+    /// first compaction of a chunk reads its lanes from `input`.
+    fn compact(
+        &self,
+        scratch: &mut Scratch,
+        input: Input<'_>,
+        m: usize,
+        ff: &mut [u16],
+        cost: &mut [f64],
+        keep_above: f64,
+    ) -> usize {
         let Scratch {
             regs,
             ids,
@@ -1861,13 +1898,14 @@ impl Program {
             // A plain conversion of the lanes in order (see `first_bits`).
             Some(s) => {
                 let s = s as usize;
-                for (d, &f) in ff[s..s + m].iter_mut().zip(firsts.iter()) {
-                    *d = first_bits(f);
+                let out = ff[s..s + m].iter_mut().zip(&mut cost[s..s + m]);
+                for ((d, c), &f) in out.zip(firsts.iter()) {
+                    (*d, *c) = (first_bits(f), f64::NAN);
                 }
             }
             None => {
                 for (&f, &o) in firsts.iter().zip(orig.iter()) {
-                    ff[o as usize] = first_bits(f);
+                    (ff[o as usize], cost[o as usize]) = (first_bits(f), f64::NAN);
                 }
             }
         }
@@ -1895,13 +1933,23 @@ impl Program {
         if kept == m {
             return m;
         }
-        // The first compaction of a chunk writes the lanes' positions; later ones move them.
+        // The first compaction of a chunk copies the kept lanes from the input and writes their
+        // positions; later ones move them.
         let from = in_order.take();
-        for k in 0..kept {
-            let i = pos[k] as usize;
-            ids[k] = ids[i];
-            travel[k] = travel[i];
-            firsts[k] = firsts[i];
+        if from.is_some() {
+            for k in 0..kept {
+                let i = pos[k] as usize;
+                ids[k] = input.ids[i];
+                travel[k] = input.travel[i];
+                firsts[k] = firsts[i];
+            }
+        } else {
+            for k in 0..kept {
+                let i = pos[k] as usize;
+                ids[k] = ids[i];
+                travel[k] = travel[i];
+                firsts[k] = firsts[i];
+            }
         }
         match from {
             Some(s) => {
@@ -1921,6 +1969,9 @@ impl Program {
         kept
     }
 
+    /// Runs `instrs` over the `m` lanes: the chunk's input while `input` is given (the lanes
+    /// are still in order), else the lanes a compaction moved into the scratch.
+    #[allow(clippy::too_many_arguments)]
     fn exec(
         &self,
         instrs: &[Instr],
@@ -1928,6 +1979,7 @@ impl Program {
         cols: &Columns<'_>,
         t: &mut TicketCtx,
         scratch: &mut Scratch,
+        input: Option<Input<'_>>,
         m: usize,
     ) {
         let Scratch {
@@ -1940,7 +1992,10 @@ impl Program {
             alias,
             ..
         } = scratch;
-        let ids = &ids[..m];
+        let (ids, travel_in): (&[u32], &[f64]) = match input {
+            Some(i) => (i.ids, i.travel),
+            None => (&ids[..m], &[]),
+        };
         let start = contig.unwrap_or(0);
         // The operands, read after the output register is taken out of `regs`.
         macro_rules! ops {
@@ -1948,6 +2003,7 @@ impl Program {
                 Ops {
                     regs,
                     alias,
+                    travel: travel_in,
                     cols: &cols.cols,
                     skills: &cols.skill_cols,
                     start,
@@ -2051,11 +2107,12 @@ impl Program {
                     fresh[out as usize] = *epoch;
                     alias[out as usize] = Alias::Own;
                     let speed = checked.speed_kmh;
-                    let (travel, rest) = regs.split_at_mut(1);
-                    let o = &mut rest[out as usize - 1][..m];
-                    for (o, &x) in o.iter_mut().zip(&travel[0][..m]) {
+                    let mut o = std::mem::take(&mut regs[out as usize]);
+                    let travel = ops!().lane(TRAVEL);
+                    for (o, &x) in o[..m].iter_mut().zip(travel) {
                         *o = travel_minutes(x, speed);
                     }
+                    regs[out as usize] = o;
                 }
                 Instr::OnShift {
                     t: tt,
@@ -2109,6 +2166,11 @@ impl Program {
                 }
                 Instr::Interp { expr, out } => {
                     let e = &self.fallbacks[expr as usize];
+                    let mut o = std::mem::take(&mut regs[out as usize]);
+                    let travel = match alias[TRAVEL as usize] {
+                        Alias::Input => travel_in,
+                        _ => &regs[TRAVEL as usize][..m],
+                    };
                     for i in 0..m {
                         let g = &cols.views[ids[i] as usize];
                         let env = Env {
@@ -2116,12 +2178,13 @@ impl Program {
                             ticket: &t.view,
                             ticket_location: t.location,
                             engineer: Some(g),
-                            travel_km: regs[0][i],
+                            travel_km: travel[i],
                             now: t.now,
                         };
                         let v = interp::eval(e, &env);
-                        regs[out as usize][i] = t.encode(cols, &v);
+                        o[i] = t.encode(cols, &v);
                     }
+                    regs[out as usize] = o;
                 }
                 Instr::Check { .. } | Instr::Accumulate { .. } => {}
             }
