@@ -1024,8 +1024,19 @@ fn first_bits(f: f64) -> u16 {
 #[inline(always)]
 fn check_on_shift(firsts: &mut [f64], tv: &[f64], sv: &[f64], ev: &[f64], rule: Rule) -> usize {
     let mut live = 0usize;
-    for (((f, &t), &s), &e) in firsts.iter_mut().zip(tv).zip(sv).zip(ev) {
-        live += lower_first(f, s.is_nan() | ((s <= t) & (t < e)), rule);
+    let lanes = firsts.iter_mut().zip(tv).zip(sv).zip(ev);
+    match rule.base {
+        None => {
+            for (((f, &t), &s), &e) in lanes {
+                live += lower_first(f, s.is_nan() | ((s <= t) & (t < e)), rule);
+            }
+        }
+        Some(base) => {
+            for ((((f, &t), &s), &e), &b) in lanes.zip(base) {
+                *f = b;
+                live += lower_first(f, s.is_nan() | ((s <= t) & (t < e)), rule);
+            }
+        }
     }
     live
 }
@@ -1034,10 +1045,17 @@ fn check_on_shift(firsts: &mut [f64], tv: &[f64], sv: &[f64], ev: &[f64], rule: 
 /// play (the index of the next require to run, or `NO_FAILURE - 1` when none is left: the lanes
 /// still live).
 #[derive(Clone, Copy)]
-struct Rule {
+struct Rule<'a> {
     index: f64,
     keep_above: f64,
+    /// The lanes' first failures before this check, when they are not in the `firsts` it lowers
+    /// yet (the chunk's first check reads them from here and writes them there: one pass).
+    base: Option<&'a [f64]>,
 }
+
+/// [`NO_FAILURE`] for every lane of a chunk: the base of a chunk's first check when no
+/// separable require has failed.
+static NO_FAILURES: [f64; CHUNK] = [NO_FAILURE; CHUNK];
 
 /// A require's verdict on one lane: a failing lane's first failure falls to the rule's index
 /// unless it is lower already (a minimum, branch-free: it vectorises). Returns 1 while a later
@@ -1097,24 +1115,49 @@ fn check2(
 ) -> usize {
     let mut live = 0usize;
     let mut step = |f: &mut f64, x: f64, y: f64| live += lower_first(f, pass(x, y), rule);
-    match (x, y) {
-        (S::L(x), S::L(y)) => {
+    match (x, y, rule.base) {
+        (S::L(x), S::L(y), None) => {
             for ((f, &x), &y) in firsts.iter_mut().zip(x).zip(y) {
                 step(f, x, y);
             }
         }
-        (S::L(x), S::K(y)) => {
+        (S::L(x), S::K(y), None) => {
             for (f, &x) in firsts.iter_mut().zip(x) {
                 step(f, x, y);
             }
         }
-        (S::K(x), S::L(y)) => {
+        (S::K(x), S::L(y), None) => {
             for (f, &y) in firsts.iter_mut().zip(y) {
                 step(f, x, y);
             }
         }
-        (S::K(x), S::K(y)) => {
+        (S::K(x), S::K(y), None) => {
             for f in firsts.iter_mut() {
+                step(f, x, y);
+            }
+        }
+        // The chunk's first check: each lane's first failure so far read from the base.
+        (S::L(x), S::L(y), Some(base)) => {
+            for (((f, &x), &y), &b) in firsts.iter_mut().zip(x).zip(y).zip(base) {
+                *f = b;
+                step(f, x, y);
+            }
+        }
+        (S::L(x), S::K(y), Some(base)) => {
+            for ((f, &x), &b) in firsts.iter_mut().zip(x).zip(base) {
+                *f = b;
+                step(f, x, y);
+            }
+        }
+        (S::K(x), S::L(y), Some(base)) => {
+            for ((f, &y), &b) in firsts.iter_mut().zip(y).zip(base) {
+                *f = b;
+                step(f, x, y);
+            }
+        }
+        (S::K(x), S::K(y), Some(base)) => {
+            for (f, &b) in firsts.iter_mut().zip(base) {
+                *f = b;
                 step(f, x, y);
             }
         }
@@ -1462,6 +1505,7 @@ impl Program {
                         let rule = Rule {
                             index,
                             keep_above: index,
+                            base: None,
                         };
                         check_lanes(f, ops.get(pass), S::K(1.0), rule, Cmp::Eq);
                     });
@@ -1631,16 +1675,17 @@ impl Program {
         // A lane's first failure only falls: the separable requires' come first, from the fleet
         // (when computed for this ticket's key), and each other require lowers it where it fails
         // (`check2`). A lane is still in play while a require still to run could lower it.
-        let firsts = &mut scratch.firsts[..m];
-        match (&sel.requires, scratch.contig) {
-            (None, _) => firsts.fill(NO_FAILURE),
-            (Some(col), Some(a)) => firsts.copy_from_slice(&col[a..a + m]),
+        // The first check reads them from `base` (so no pass only writes them).
+        let mut base: Option<&[f64]> = match (&sel.requires, scratch.contig) {
+            (None, _) => Some(&NO_FAILURES[..m]),
+            (Some(col), Some(a)) => Some(&col[a..a + m]),
             (Some(col), None) => {
-                for (f, &i) in firsts.iter_mut().zip(input.ids) {
+                for (f, &i) in scratch.firsts[..m].iter_mut().zip(input.ids) {
                     *f = col[i as usize];
                 }
+                None
             }
-        }
+        };
         // The requires this ticket runs here: not skipped by their guard nor computed for the
         // fleet; each check counts the lanes the next one could still lower.
         let check = |seg: &Segment, scalars: &[f64]| match self.instrs[seg.end - 1] {
@@ -1685,6 +1730,7 @@ impl Program {
             let rule_f = Rule {
                 index: f64::from(rule),
                 keep_above,
+                base: base.take(),
             };
             let Scratch {
                 regs,
@@ -1723,6 +1769,10 @@ impl Program {
             if in_play == 0 || keep_above == NO_FAILURE - 1.0 {
                 live = Some(in_play);
             }
+        }
+        if let Some(b) = base {
+            // No check ran.
+            scratch.firsts[..m].copy_from_slice(b);
         }
         let live = live.unwrap_or_else(|| {
             (scratch.firsts[..m].iter())
