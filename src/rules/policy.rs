@@ -486,7 +486,8 @@ impl Policy {
         let c = &self.inner.checked;
         let get = |b: Builtin| c.schema.builtin_slot(Subject::Ticket, b).map(|i| &view[i]);
         let str_of = |v: Option<&Value>| match v {
-            Some(Value::Str(s)) => Some(s.to_string()),
+            // A plain copy (`to_string` would go through the formatter).
+            Some(Value::Str(s)) => Some(String::from(&**s)),
             _ => None,
         };
         let num = |b: Builtin| get(b).map_or(f64::NAN, Value::num);
