@@ -768,7 +768,15 @@ struct SepCache {
     key: Vec<u64>,
     /// Bumped whenever entries are dropped: a [`Selected::pending`] from before is stale.
     generation: u64,
+    /// The computed outcomes, indexed by [`SepEntry::col`] (dropped only all together).
+    store: Vec<Box<[f64]>>,
+    /// The keys of computed outcomes found lately, by a few bits of their hash, with their
+    /// outcome: a ticket whose keys came back finds each in a compare, without the map.
+    hot: Vec<(Box<[u64]>, u32)>,
 }
+
+/// Slots of [`SepCache::hot`].
+const HOT: usize = 64;
 
 /// The hasher of [`SepCache::entries`]: their keys are hashes already, taken as they are.
 #[derive(Debug, Default)]
@@ -808,18 +816,18 @@ struct SepEntry {
     /// Lanes screened with this key so far.
     lanes: usize,
     /// Per engineer: the first separable require that fails (as a number, [`NO_FAILURE`] when
-    /// none does), or a score's points.
-    col: Option<Arc<[f64]>>,
+    /// none does), or a score's points: its index in [`SepCache::store`].
+    col: Option<u32>,
 }
 
 /// The fleet-wide outcomes that apply to one ticket.
 #[derive(Debug, Default)]
 struct Selected {
     /// The first failing separable require, per engineer: the separable requires are then not
-    /// run per lane.
-    requires: Option<Arc<[f64]>>,
+    /// run per lane (an index in [`SepCache::store`], like the scores').
+    requires: Option<u32>,
     /// Per score: its points per engineer.
-    scores: Vec<Option<Arc<[f64]>>>,
+    scores: Vec<Option<u32>>,
     /// The entries (hash and place in its bucket) of the scores this ticket runs lane by lane:
     /// they count the lanes the scores run on once the ticket has been screened.
     pending: Vec<(u64, usize)>,
@@ -846,21 +854,7 @@ impl SepCache {
     /// The entry of the key in `self.key` (and its hash and place in its bucket), after counting
     /// `lanes` more lanes for it; `due` when its outcome should be computed now.
     fn entry(&mut self, lanes: usize, fleet: usize) -> (&mut SepEntry, bool, (u64, usize)) {
-        let mut h = 0xcbf2_9ce4_8422_2325u64;
-        for &k in &self.key {
-            h = (h ^ k).wrapping_mul(0x0100_0000_01b3);
-        }
-        if self.entries.len() >= SEP_KEYS && !self.entries.contains_key(&h) {
-            self.generation += 1;
-            self.entries.retain(|_, b| {
-                b.retain(|e| e.col.is_some());
-                !b.is_empty()
-            });
-            if self.entries.len() >= SEP_KEYS / 2 {
-                self.entries.clear();
-                self.bytes = 0;
-            }
-        }
+        let h = self.hash();
         let bucket = self.entries.entry(h).or_default();
         let i = match bucket.iter().position(|e| *e.key == self.key[..]) {
             Some(i) => i,
@@ -882,6 +876,65 @@ impl SepCache {
             self.bytes += 8 * fleet;
         }
         (e, due, (h, i))
+    }
+
+    /// Makes room for `keys` more keys, before a ticket's lookups (so that no outcome one of
+    /// them found is dropped by a later one): drops the counts of the keys not computed when
+    /// the cap would be passed, and everything when the computed ones alone are half as many.
+    fn trim(&mut self, keys: usize) {
+        if self.entries.len() + keys <= SEP_KEYS {
+            return;
+        }
+        self.generation += 1;
+        self.entries.retain(|_, b| {
+            b.retain(|e| e.col.is_some());
+            !b.is_empty()
+        });
+        if self.entries.len() >= SEP_KEYS / 2 {
+            self.entries.clear();
+            self.store.clear();
+            self.hot.clear();
+            self.bytes = 0;
+        }
+    }
+
+    /// The hash of the key in `self.key`.
+    fn hash(&self) -> u64 {
+        let mut h = 0xcbf2_9ce4_8422_2325u64;
+        for &k in &self.key {
+            h = (h ^ k).wrapping_mul(0x0100_0000_01b3);
+        }
+        // FNV leaves the high bits of short keys alike; a final mix (SplitMix64's) spreads them.
+        h = (h ^ (h >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        h = (h ^ (h >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        h ^ (h >> 31)
+    }
+
+    /// The computed outcome of the key in `self.key`, when it is among the hot ones.
+    fn hot(&self) -> Option<u32> {
+        let (key, col) = self.hot.get((self.hash() >> 58) as usize % HOT)?;
+        let same = key.len() == self.key.len() && key.iter().zip(&self.key).all(|(a, b)| a == b);
+        same.then_some(*col)
+    }
+
+    /// Remembers the key in `self.key` as a hot one, with its computed outcome.
+    fn heat(&mut self, col: u32) {
+        if self.hot.is_empty() {
+            self.hot.resize_with(HOT, || (Box::default(), 0));
+        }
+        let slot = (self.hash() >> 58) as usize % HOT;
+        self.hot[slot] = (self.key.clone().into_boxed_slice(), col);
+    }
+
+    /// Stores the outcome computed for the entry at `at` (see [`SepCache::entry`]); returns its
+    /// index in the store.
+    fn keep(&mut self, (h, i): (u64, usize), col: Vec<f64>) -> u32 {
+        self.store.push(col.into_boxed_slice());
+        let k = (self.store.len() - 1) as u32;
+        if let Some(e) = self.entries.get_mut(&h).and_then(|b| b.get_mut(i)) {
+            e.col = Some(k);
+        }
+        k
     }
 
     /// Counts `lanes` more lanes for the entries `at` (unless entries were dropped since they
@@ -1245,6 +1298,106 @@ fn lanes3(
     }
 }
 
+/// Runs `$run` (a closure-like `|f| ...` taking the operator's lane function) for a binary
+/// operator; `in` has no lane function and runs nothing.
+macro_rules! by_op {
+    ($op:expr, |$f:ident| $run:expr) => {
+        match $op {
+            Op::Add => {
+                let $f = |x: f64, y: f64| x + y;
+                $run
+            }
+            Op::Sub => {
+                let $f = |x: f64, y: f64| x - y;
+                $run
+            }
+            Op::Mul => {
+                let $f = |x: f64, y: f64| x * y;
+                $run
+            }
+            Op::Div => {
+                let $f = div;
+                $run
+            }
+            Op::Min => {
+                let $f = f64::min;
+                $run
+            }
+            Op::Max => {
+                let $f = f64::max;
+                $run
+            }
+            Op::Eq => {
+                let $f = |x: f64, y: f64| b(x == y);
+                $run
+            }
+            Op::Ne => {
+                let $f = |x: f64, y: f64| b(x != y);
+                $run
+            }
+            Op::Lt => {
+                let $f = |x: f64, y: f64| b(x < y);
+                $run
+            }
+            Op::Le => {
+                let $f = |x: f64, y: f64| b(x <= y);
+                $run
+            }
+            Op::Gt => {
+                let $f = |x: f64, y: f64| b(x > y);
+                $run
+            }
+            Op::Ge => {
+                let $f = |x: f64, y: f64| b(x >= y);
+                $run
+            }
+            Op::And => {
+                let $f = |x: f64, y: f64| b(x == 1.0 && y == 1.0);
+                $run
+            }
+            Op::Or => {
+                let $f = |x: f64, y: f64| b(x == 1.0 || y == 1.0);
+                $run
+            }
+            Op::Coalesce => {
+                let $f = |x: f64, y: f64| if x.is_nan() { y } else { x };
+                $run
+            }
+            Op::In => {}
+        }
+    };
+}
+
+/// Adds `factor × f(x, y)` to each lane's cost: a score whose value is a binary operation
+/// (fused with the `Accumulate` it feeds, so the operation's lanes are not written and read
+/// back). The same operations in the same order as the two instructions: the same sums.
+#[inline(always)]
+fn accumulate_bin(acc: &mut [f64], factor: f64, x: S<'_>, y: S<'_>, f: impl Fn(f64, f64) -> f64) {
+    match (x, y) {
+        (S::L(x), S::L(y)) => {
+            for ((c, &x), &y) in acc.iter_mut().zip(x).zip(y) {
+                *c += factor * f(x, y);
+            }
+        }
+        (S::L(x), S::K(y)) => {
+            for (c, &x) in acc.iter_mut().zip(x) {
+                *c += factor * f(x, y);
+            }
+        }
+        (S::K(x), S::L(y)) => {
+            for (c, &y) in acc.iter_mut().zip(y) {
+                *c += factor * f(x, y);
+            }
+        }
+        (S::K(x), S::K(y)) => {
+            let p = factor * f(x, y);
+            for c in acc.iter_mut() {
+                *c += p;
+            }
+        }
+    }
+}
+
 /// A guarded score's points on a lane: `factor × x` where the guard `g` holds, else 0. The lanes
 /// and the fleet-wide columns compute them here alike, so their sums agree bit for bit.
 #[inline(always)]
@@ -1471,6 +1624,7 @@ impl Program {
         sel.requires = None;
         sel.scores.clear();
         sel.pending.clear();
+        cache.trim(self.sep_keys.len() + 1);
         // The separable requires together: their first failure per engineer.
         cache.key.clear();
         cache.key.push(REQUIRES_KEY);
@@ -1487,8 +1641,12 @@ impl Program {
             }
         }
         if cache.key.len() > 1 {
-            let (e, due, _) = cache.entry(lanes, fleet);
-            if due {
+            sel.requires = cache.hot().or_else(|| {
+                let (e, due, at) = cache.entry(lanes, fleet);
+                let found = e.col;
+                if !due {
+                    return found;
+                }
                 let mut col = vec![NO_FAILURE; fleet];
                 let on: Vec<Segment> = (self.requires.iter())
                     .filter(|s| s.sep.is_some() && active(s, &t.scalars))
@@ -1510,9 +1668,11 @@ impl Program {
                         check_lanes(f, ops.get(pass), S::K(1.0), rule, Cmp::Eq);
                     });
                 }
-                e.col = Some(col.into());
+                Some(cache.keep(at, col))
+            });
+            if let Some(col) = sel.requires {
+                cache.heat(col);
             }
-            sel.requires = e.col.clone();
         }
         for seg in &self.scores {
             let (Some(k), true) = (seg.sep, active(seg, &t.scalars)) else {
@@ -1525,21 +1685,26 @@ impl Program {
             cache
                 .key
                 .extend(scalars.iter().map(|&s| t.scalars[s as usize].to_bits()));
+            if let Some(col) = cache.hot() {
+                sel.scores.push(Some(col));
+                continue;
+            }
             // Counted after the screening, by the lanes the score runs on (see `SepCache`).
             let (e, due, at) = cache.entry(0, fleet);
-            if e.col.is_none() && !due {
+            let found = e.col;
+            if found.is_none() && !due {
                 sel.pending.push(at);
             }
-            if due {
-                let Instr::Accumulate {
-                    factor,
-                    value,
-                    guard,
-                } = self.instrs[seg.end - 1]
-                else {
-                    sel.scores.push(None);
-                    continue;
-                };
+            let Instr::Accumulate {
+                factor,
+                value,
+                guard,
+            } = self.instrs[seg.end - 1]
+            else {
+                sel.scores.push(None);
+                continue;
+            };
+            let found = if due {
                 let mut col = vec![0.0; fleet];
                 let body = &self.instrs[seg.start..seg.end - 1];
                 self.over_fleet(body, checked, cols, t, scratch, |ops, start| {
@@ -1552,11 +1717,15 @@ impl Program {
                         }
                     }
                 });
-                e.col = Some(col.into());
+                Some(cache.keep(at, col))
+            } else {
+                found
+            };
+            if let Some(col) = found {
+                cache.heat(col);
             }
-            sel.scores.push(e.col.clone());
+            sel.scores.push(found);
         }
-        // After the lookups: one could have dropped entries found before it.
         sel.generation = cache.generation;
         scratch.sep = cache;
         scratch.sel = sel;
@@ -1582,6 +1751,8 @@ impl Program {
         self.size_scratch(scratch, n);
         self.select(checked, cols, t, n, scratch);
         let sel = std::mem::take(&mut scratch.sel);
+        // The computed outcomes the selection indexes, out of the scratch while the chunks run.
+        let store = std::mem::take(&mut scratch.sep.store);
         // Every lane's first failure and cost are written by a compaction or at the end of its
         // chunk (the cost `NaN` unless the lane is live then).
         let mut start = 0;
@@ -1596,9 +1767,11 @@ impl Program {
             scratch.alias[0] = Alias::Input;
             scratch.in_order = Some(start as u32);
             scratch.epoch += 1;
-            scored += self.run_chunk(checked, cols, t, first_fail, cost, scratch, &sel, input);
+            let sel = (&sel, &store[..]);
+            scored += self.run_chunk(checked, cols, t, first_fail, cost, scratch, sel, input);
             start += m;
         }
+        scratch.sep.store = store;
         if scored > 0 && !sel.pending.is_empty() {
             (scratch.sep).count(&sel.pending, sel.generation, scored);
         }
@@ -1658,9 +1831,10 @@ impl Program {
         ff: &mut [u16],
         cost: &mut [f64],
         scratch: &mut Scratch,
-        sel: &Selected,
+        (sel, store): (&Selected, &[Box<[f64]>]),
         input: Input<'_>,
     ) -> usize {
+        let computed = |i: u32| &store[i as usize][..];
         let mut m = input.ids.len();
         // Requires run over the live lanes, marked in `firsts`; the lanes are compacted when few
         // are left, and before the scores unless most lanes survived (then the scores run on
@@ -1676,7 +1850,7 @@ impl Program {
         // (when computed for this ticket's key), and each other require lowers it where it fails
         // (`check2`). A lane is still in play while a require still to run could lower it.
         // The first check reads them from `base` (so no pass only writes them).
-        let mut base: Option<&[f64]> = match (&sel.requires, scratch.contig) {
+        let mut base: Option<&[f64]> = match (sel.requires.map(computed), scratch.contig) {
             (None, _) => Some(&NO_FAILURES[..m]),
             (Some(col), Some(a)) => Some(&col[a..a + m]),
             (Some(col), None) => {
@@ -1795,21 +1969,21 @@ impl Program {
             if skipped(seg, &t.scalars) {
                 continue;
             }
-            if let Some(Some(col)) = sel.scores.get(k - 1) {
+            if let Some(&Some(col)) = sel.scores.get(k - 1) {
                 // Points computed for the whole fleet (see `select`): this score's and those of
                 // the next scores computed so too (a score the ticket skips does not end the
                 // run), added lane by lane in policy order.
-                let mut run: [&[f64]; 3] = [col, &[], &[]];
+                let mut run: [&[f64]; 3] = [computed(col), &[], &[]];
                 let mut n = 1;
                 while n < run.len() && k < self.scores.len() {
                     if skipped(&self.scores[k], &t.scalars) {
                         k += 1;
                         continue;
                     }
-                    let Some(Some(next)) = sel.scores.get(k) else {
+                    let Some(&Some(next)) = sel.scores.get(k) else {
                         break;
                     };
-                    run[n] = next;
+                    run[n] = computed(next);
                     n += 1;
                     k += 1;
                 }
@@ -1820,16 +1994,6 @@ impl Program {
                 add_points(&mut scratch.acc[..m], scratch.contig, ids, &run[..n]);
                 continue;
             }
-            let lanes = scratch.in_order.map(|_| input);
-            self.exec(
-                &self.instrs[seg.start..seg.end - 1],
-                checked,
-                cols,
-                t,
-                scratch,
-                lanes,
-                m,
-            );
             let Instr::Accumulate {
                 factor,
                 value,
@@ -1838,6 +2002,24 @@ impl Program {
             else {
                 continue;
             };
+            // An unguarded score whose value is the segment's last operation: the two fused.
+            let fused = match (guard, value, seg.end >= seg.start + 2) {
+                (None, Src::Lane(r), true) => match self.instrs[seg.end - 2] {
+                    Instr::Bin { op, a, b, out } if out == r && op != Op::In => Some((op, a, b)),
+                    _ => None,
+                },
+                _ => None,
+            };
+            let lanes = scratch.in_order.map(|_| input);
+            self.exec(
+                &self.instrs[seg.start..seg.end - 1 - usize::from(fused.is_some())],
+                checked,
+                cols,
+                t,
+                scratch,
+                lanes,
+                m,
+            );
             let Scratch {
                 regs,
                 acc,
@@ -1855,8 +2037,13 @@ impl Program {
                 scalars: &t.scalars,
                 m,
             };
-            let v = ops.get(value);
             let cc = &mut acc[..m];
+            if let Some((op, a, bb)) = fused {
+                let (x, y) = (ops.get(a), ops.get(bb));
+                by_op!(op, |f| accumulate_bin(cc, factor, x, y, f));
+                continue;
+            }
+            let v = ops.get(value);
             let add = |c: &mut f64, g: f64, x: f64| *c += points(factor, g, x);
             match (guard.map(|g| ops.get(g)), v) {
                 (None, S::L(x)) => {
@@ -2111,24 +2298,7 @@ impl Program {
                     let ops = ops!();
                     let (x, y) = (ops.get(a), ops.get(bb));
                     let o2 = &mut o[..m];
-                    match op {
-                        Op::Add => lanes2(o2, x, y, |x, y| x + y),
-                        Op::Sub => lanes2(o2, x, y, |x, y| x - y),
-                        Op::Mul => lanes2(o2, x, y, |x, y| x * y),
-                        Op::Div => lanes2(o2, x, y, div),
-                        Op::Min => lanes2(o2, x, y, f64::min),
-                        Op::Max => lanes2(o2, x, y, f64::max),
-                        Op::Eq => lanes2(o2, x, y, |x, y| b(x == y)),
-                        Op::Ne => lanes2(o2, x, y, |x, y| b(x != y)),
-                        Op::Lt => lanes2(o2, x, y, |x, y| b(x < y)),
-                        Op::Le => lanes2(o2, x, y, |x, y| b(x <= y)),
-                        Op::Gt => lanes2(o2, x, y, |x, y| b(x > y)),
-                        Op::Ge => lanes2(o2, x, y, |x, y| b(x >= y)),
-                        Op::And => lanes2(o2, x, y, |x, y| b(x == 1.0 && y == 1.0)),
-                        Op::Or => lanes2(o2, x, y, |x, y| b(x == 1.0 || y == 1.0)),
-                        Op::Coalesce => lanes2(o2, x, y, |x, y| if x.is_nan() { y } else { x }),
-                        Op::In => {}
-                    }
+                    by_op!(op, |f| lanes2(o2, x, y, f));
                     regs[out as usize] = o;
                 }
                 Instr::Scale { v, f, t: to, out } => {
