@@ -773,10 +773,13 @@ struct SepCache {
     /// The keys of computed outcomes found lately, by a few bits of their hash, with their
     /// outcome: a ticket whose keys came back finds each in a compare, without the map.
     hot: Vec<(Box<[u64]>, u32)>,
+    /// Lookups the hot table answered.
+    #[cfg(test)]
+    hot_hits: usize,
 }
 
-/// Slots of [`SepCache::hot`].
-const HOT: usize = 64;
+/// Slots of [`SepCache::hot`] (a few in tests, so that keys share slots and replace each other).
+const HOT: usize = if cfg!(test) { 4 } else { 64 };
 
 /// The hasher of [`SepCache::entries`]: their keys are hashes already, taken as they are.
 #[derive(Debug, Default)]
@@ -848,6 +851,11 @@ impl Scratch {
     pub(crate) fn counted_keys(&self) -> usize {
         self.sep.entries.len()
     }
+
+    /// How many lookups the table of hot keys answered.
+    pub(crate) fn hot_hits(&self) -> usize {
+        self.sep.hot_hits
+    }
 }
 
 impl SepCache {
@@ -911,9 +919,13 @@ impl SepCache {
     }
 
     /// The computed outcome of the key in `self.key`, when it is among the hot ones.
-    fn hot(&self) -> Option<u32> {
+    fn hot(&mut self) -> Option<u32> {
         let (key, col) = self.hot.get((self.hash() >> 58) as usize % HOT)?;
         let same = key.len() == self.key.len() && key.iter().zip(&self.key).all(|(a, b)| a == b);
+        #[cfg(test)]
+        {
+            self.hot_hits += usize::from(same);
+        }
         same.then_some(*col)
     }
 
@@ -2516,6 +2528,49 @@ penalize shallow  1: scale engineer.skill(ticket.category) from 5 to 0
     /// More keys than the cache counts (`SEP_KEYS`, 16 in tests): the uncounted keys are dropped
     /// first, then everything once the computed outcomes alone are half as many, and the verdicts
     /// and costs stay those of the interpreter throughout.
+    #[test]
+    fn hot_keys_that_share_a_slot_replace_each_other_and_the_results_stay_exact() {
+        // `longer` reads the ticket only through its duration: one key per distinct duration.
+        let source = format!(
+            "{POLICY}penalize longer 0.01 per min: ticket.duration * engineer.open_tickets\n"
+        );
+        let policy = Policy::parse("p.policy", &source).expect("valid");
+        let engineers = engineers();
+        let eval = policy.evaluator(&engineers, now()).expect("evaluator");
+        let mut scratch = ScreenScratch::default();
+        // Six durations in turn, more keys than the table has slots in tests (four): each key
+        // comes back often enough to be computed, then is found in the table or, when another
+        // key took its slot, in the map, and never computed again.
+        let mut computed = 0;
+        for round in 0..8 {
+            for d in 0..6u32 {
+                let mut t = Ticket::new(
+                    format!("T{round}-{d}"),
+                    LatLon::new(52.1, 4.1),
+                    "hvac",
+                    now(),
+                )
+                .with_min_level(2);
+                t.duration_min = 10 + d;
+                screen_exactly(&eval, &engineers, &t, &mut scratch);
+            }
+            if round == 4 {
+                computed = scratch.computed_columns();
+                // The requires' column, `idle`'s, `shallow`'s and one per duration.
+                assert_eq!(computed, 9, "after five rounds");
+            }
+        }
+        assert_eq!(
+            scratch.computed_columns(),
+            computed,
+            "an outcome was computed again"
+        );
+        assert!(
+            scratch.hot_hits() > 0,
+            "the table of hot keys never answered"
+        );
+    }
+
     #[test]
     fn the_key_cap_drops_counts_and_outcomes_and_the_results_stay_exact() {
         // `longer` reads the ticket only through its duration: one key per distinct duration.

@@ -971,6 +971,11 @@ impl ScreenScratch {
     pub(crate) fn counted_keys(&self) -> usize {
         self.0.counted_keys()
     }
+
+    /// How many lookups this scratch's table of hot keys answered.
+    pub(crate) fn hot_hits(&self) -> usize {
+        self.0.hot_hits()
+    }
 }
 
 impl<'e> Evaluator<'e> {
