@@ -934,8 +934,15 @@ impl SepCache {
         if self.hot.is_empty() {
             self.hot.resize_with(HOT, || (Box::default(), 0));
         }
-        let slot = (self.hash() >> 58) as usize % HOT;
-        self.hot[slot] = (self.key.clone().into_boxed_slice(), col);
+        let at = (self.hash() >> 58) as usize % HOT;
+        let slot = &mut self.hot[at];
+        // Keys that take turns in a slot mostly have one length: copied into its box, not boxed.
+        if slot.0.len() == self.key.len() {
+            slot.0.copy_from_slice(&self.key);
+        } else {
+            slot.0 = self.key.clone().into_boxed_slice();
+        }
+        slot.1 = col;
     }
 
     /// Stores the outcome computed for the entry at `at` (see [`SepCache::entry`]); returns its
