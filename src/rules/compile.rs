@@ -1255,26 +1255,37 @@ fn lanes1(o: &mut [f64], a: S<'_>, f: impl Fn(f64) -> f64) {
     }
 }
 
+/// Runs `g` on each output lane with the two operands' lanes (a scalar operand repeated): one
+/// loop per form of the operands, so that each vectorises.
 #[inline(always)]
-fn lanes2(o: &mut [f64], a: S<'_>, b: S<'_>, f: impl Fn(f64, f64) -> f64) {
+fn each2(o: &mut [f64], a: S<'_>, b: S<'_>, mut g: impl FnMut(&mut f64, f64, f64)) {
     match (a, b) {
         (S::L(x), S::L(y)) => {
             for ((o, &x), &y) in o.iter_mut().zip(x).zip(y) {
-                *o = f(x, y);
+                g(o, x, y);
             }
         }
         (S::L(x), S::K(y)) => {
             for (o, &x) in o.iter_mut().zip(x) {
-                *o = f(x, y);
+                g(o, x, y);
             }
         }
         (S::K(x), S::L(y)) => {
             for (o, &y) in o.iter_mut().zip(y) {
-                *o = f(x, y);
+                g(o, x, y);
             }
         }
-        (S::K(x), S::K(y)) => o.fill(f(x, y)),
+        (S::K(x), S::K(y)) => {
+            for o in o.iter_mut() {
+                g(o, x, y);
+            }
+        }
     }
+}
+
+#[inline(always)]
+fn lanes2(o: &mut [f64], a: S<'_>, b: S<'_>, f: impl Fn(f64, f64) -> f64) {
+    each2(o, a, b, |o, x, y| *o = f(x, y));
 }
 
 /// Three operands as slices (scalars broadcast into `tmp`), for the rarer three-input forms.
@@ -1392,29 +1403,7 @@ macro_rules! by_op {
 /// back). The same operations in the same order as the two instructions: the same sums.
 #[inline(always)]
 fn accumulate_bin(acc: &mut [f64], factor: f64, x: S<'_>, y: S<'_>, f: impl Fn(f64, f64) -> f64) {
-    match (x, y) {
-        (S::L(x), S::L(y)) => {
-            for ((c, &x), &y) in acc.iter_mut().zip(x).zip(y) {
-                *c += factor * f(x, y);
-            }
-        }
-        (S::L(x), S::K(y)) => {
-            for (c, &x) in acc.iter_mut().zip(x) {
-                *c += factor * f(x, y);
-            }
-        }
-        (S::K(x), S::L(y)) => {
-            for (c, &y) in acc.iter_mut().zip(y) {
-                *c += factor * f(x, y);
-            }
-        }
-        (S::K(x), S::K(y)) => {
-            let p = factor * f(x, y);
-            for c in acc.iter_mut() {
-                *c += p;
-            }
-        }
-    }
+    each2(acc, x, y, |c, x, y| *c += factor * f(x, y));
 }
 
 /// A guarded score's points on a lane: `factor × x` where the guard `g` holds, else 0. The lanes
@@ -1496,6 +1485,19 @@ impl Program {
             fallbacks: self.fallbacks.clone(),
             sep_keys: self.sep_keys.clone(),
             ..Program::default()
+        }
+    }
+
+    /// A score segment's last instruction, its `Accumulate`: the factor, the value and the lane
+    /// guard.
+    fn accumulation(&self, seg: &Segment) -> Option<(f64, Src, Option<Src>)> {
+        match self.instrs[seg.end - 1] {
+            Instr::Accumulate {
+                factor,
+                value,
+                guard,
+            } => Some((factor, value, guard)),
+            _ => None,
         }
     }
 
@@ -1714,12 +1716,7 @@ impl Program {
             if found.is_none() && !due {
                 sel.pending.push(at);
             }
-            let Instr::Accumulate {
-                factor,
-                value,
-                guard,
-            } = self.instrs[seg.end - 1]
-            else {
+            let Some((factor, value, guard)) = self.accumulation(seg) else {
                 sel.scores.push(None);
                 continue;
             };
@@ -2013,12 +2010,7 @@ impl Program {
                 add_points(&mut scratch.acc[..m], scratch.contig, ids, &run[..n]);
                 continue;
             }
-            let Instr::Accumulate {
-                factor,
-                value,
-                guard,
-            } = self.instrs[seg.end - 1]
-            else {
+            let Some((factor, value, guard)) = self.accumulation(seg) else {
                 continue;
             };
             // An unguarded score whose value is the segment's last operation: the two fused.
@@ -2504,6 +2496,22 @@ penalize shallow  1: scale engineer.skill(ticket.category) from 5 to 0
         }
     }
 
+    /// [`POLICY`] and `longer`, a score that reads the ticket only through its duration: one
+    /// separable key per distinct duration.
+    fn duration_policy() -> Policy {
+        let source = format!(
+            "{POLICY}penalize longer 0.01 per min: ticket.duration * engineer.open_tickets\n"
+        );
+        Policy::parse("p.policy", &source).expect("valid")
+    }
+
+    /// A ticket of `duration_policy`'s tests: one place and level, the given duration.
+    fn duration_ticket(id: String, minutes: u32) -> Ticket {
+        let mut t = Ticket::new(id, LatLon::new(52.1, 4.1), "hvac", now()).with_min_level(2);
+        t.duration_min = minutes;
+        t
+    }
+
     #[test]
     fn separable_rules_are_computed_for_the_fleet_once_their_key_comes_back() {
         let policy = Policy::parse("p.policy", POLICY).expect("valid");
@@ -2532,16 +2540,9 @@ penalize shallow  1: scale engineer.skill(ticket.category) from 5 to 0
         }
     }
 
-    /// More keys than the cache counts (`SEP_KEYS`, 16 in tests): the uncounted keys are dropped
-    /// first, then everything once the computed outcomes alone are half as many, and the verdicts
-    /// and costs stay those of the interpreter throughout.
     #[test]
     fn hot_keys_that_share_a_slot_replace_each_other_and_the_results_stay_exact() {
-        // `longer` reads the ticket only through its duration: one key per distinct duration.
-        let source = format!(
-            "{POLICY}penalize longer 0.01 per min: ticket.duration * engineer.open_tickets\n"
-        );
-        let policy = Policy::parse("p.policy", &source).expect("valid");
+        let policy = duration_policy();
         let engineers = engineers();
         let eval = policy.evaluator(&engineers, now()).expect("evaluator");
         let mut scratch = ScreenScratch::default();
@@ -2551,14 +2552,7 @@ penalize shallow  1: scale engineer.skill(ticket.category) from 5 to 0
         let mut computed = 0;
         for round in 0..8 {
             for d in 0..6u32 {
-                let mut t = Ticket::new(
-                    format!("T{round}-{d}"),
-                    LatLon::new(52.1, 4.1),
-                    "hvac",
-                    now(),
-                )
-                .with_min_level(2);
-                t.duration_min = 10 + d;
+                let t = duration_ticket(format!("T{round}-{d}"), 10 + d);
                 screen_exactly(&eval, &engineers, &t, &mut scratch);
             }
             if round == 4 {
@@ -2578,22 +2572,19 @@ penalize shallow  1: scale engineer.skill(ticket.category) from 5 to 0
         );
     }
 
+    /// More keys than the cache counts (`SEP_KEYS`, 16 in tests): the uncounted keys are dropped
+    /// first, then everything once the computed outcomes alone are half as many, and the verdicts
+    /// and costs stay those of the interpreter throughout.
     #[test]
     fn the_key_cap_drops_counts_and_outcomes_and_the_results_stay_exact() {
-        // `longer` reads the ticket only through its duration: one key per distinct duration.
-        let source = format!(
-            "{POLICY}penalize longer 0.01 per min: ticket.duration * engineer.open_tickets\n"
-        );
-        let policy = Policy::parse("p.policy", &source).expect("valid");
+        let policy = duration_policy();
         let engineers = engineers();
         let eval = policy.evaluator(&engineers, now()).expect("evaluator");
         let mut scratch = ScreenScratch::default();
         let (mut most_keys, mut most_computed, mut dropped) = (0, 0, false);
         // Durations in runs of three equal ones (so their keys come due), 30 distinct in all.
         for k in 0..90u32 {
-            let mut t = Ticket::new(format!("T{k}"), LatLon::new(52.1, 4.1), "hvac", now())
-                .with_min_level(2);
-            t.duration_min = 10 + k / 3;
+            let t = duration_ticket(format!("T{k}"), 10 + k / 3);
             let before = scratch.computed_columns();
             screen_exactly(&eval, &engineers, &t, &mut scratch);
             dropped |= scratch.computed_columns() < before;
