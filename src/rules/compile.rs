@@ -766,8 +766,6 @@ struct SepCache {
     seen: usize,
     /// The key being looked up.
     key: Vec<u64>,
-    /// Bumped whenever entries are dropped: a [`Selected::pending`] from before is stale.
-    generation: u64,
     /// The computed outcomes, indexed by [`SepEntry::col`] (dropped only all together).
     store: Vec<Box<[f64]>>,
     /// The keys of computed outcomes found lately, by a few bits of their hash, with their
@@ -834,8 +832,6 @@ struct Selected {
     /// The entries (hash and place in its bucket) of the scores this ticket runs lane by lane:
     /// they count the lanes the scores run on once the ticket has been screened.
     pending: Vec<(u64, usize)>,
-    /// The [`SepCache::generation`] the entries were found in.
-    generation: u64,
 }
 
 #[cfg(test)]
@@ -859,10 +855,9 @@ impl Scratch {
 }
 
 impl SepCache {
-    /// The entry of the key in `self.key` (and its hash and place in its bucket), after counting
+    /// The entry of the key in `self.key` of hash `h` (and its hash and place in its bucket), after counting
     /// `lanes` more lanes for it; `due` when its outcome should be computed now.
-    fn entry(&mut self, lanes: usize, fleet: usize) -> (&mut SepEntry, bool, (u64, usize)) {
-        let h = self.hash();
+    fn entry(&mut self, h: u64, lanes: usize, fleet: usize) -> (&mut SepEntry, bool, (u64, usize)) {
         let bucket = self.entries.entry(h).or_default();
         let i = match bucket.iter().position(|e| *e.key == self.key[..]) {
             Some(i) => i,
@@ -893,7 +888,6 @@ impl SepCache {
         if self.entries.len() + keys <= SEP_KEYS {
             return;
         }
-        self.generation += 1;
         self.entries.retain(|_, b| {
             b.retain(|e| e.col.is_some());
             !b.is_empty()
@@ -918,9 +912,9 @@ impl SepCache {
         h ^ (h >> 31)
     }
 
-    /// The computed outcome of the key in `self.key`, when it is among the hot ones.
-    fn hot(&mut self) -> Option<u32> {
-        let (key, col) = self.hot.get((self.hash() >> 58) as usize % HOT)?;
+    /// The computed outcome of the key in `self.key` (of hash `h`), when it is among the hot ones.
+    fn hot(&mut self, h: u64) -> Option<u32> {
+        let (key, col) = self.hot.get((h >> 58) as usize % HOT)?;
         let same = key.len() == self.key.len() && key.iter().zip(&self.key).all(|(a, b)| a == b);
         #[cfg(test)]
         {
@@ -929,12 +923,12 @@ impl SepCache {
         same.then_some(*col)
     }
 
-    /// Remembers the key in `self.key` as a hot one, with its computed outcome.
-    fn heat(&mut self, col: u32) {
+    /// Remembers the key in `self.key` (of hash `h`) as a hot one, with its computed outcome.
+    fn heat(&mut self, h: u64, col: u32) {
         if self.hot.is_empty() {
             self.hot.resize_with(HOT, || (Box::default(), 0));
         }
-        let at = (self.hash() >> 58) as usize % HOT;
+        let at = (h >> 58) as usize % HOT;
         let slot = &mut self.hot[at];
         // Keys that take turns in a slot mostly have one length: copied into its box, not boxed.
         if slot.0.len() == self.key.len() {
@@ -956,12 +950,9 @@ impl SepCache {
         k
     }
 
-    /// Counts `lanes` more lanes for the entries `at` (unless entries were dropped since they
-    /// were found).
-    fn count(&mut self, at: &[(u64, usize)], generation: u64, lanes: usize) {
-        if generation != self.generation {
-            return;
-        }
+    /// Counts `lanes` more lanes for the entries `at` (found by the same ticket's lookups: no
+    /// entry is dropped between them, see [`SepCache::trim`]).
+    fn count(&mut self, at: &[(u64, usize)], lanes: usize) {
         for &(h, i) in at {
             if let Some(e) = self.entries.get_mut(&h).and_then(|b| b.get_mut(i)) {
                 e.lanes = e.lanes.saturating_add(lanes);
@@ -1662,8 +1653,9 @@ impl Program {
             }
         }
         if cache.key.len() > 1 {
-            sel.requires = cache.hot().or_else(|| {
-                let (e, due, at) = cache.entry(lanes, fleet);
+            let h = cache.hash();
+            sel.requires = cache.hot(h).or_else(|| {
+                let (e, due, at) = cache.entry(h, lanes, fleet);
                 let found = e.col;
                 if !due {
                     return found;
@@ -1692,7 +1684,7 @@ impl Program {
                 Some(cache.keep(at, col))
             });
             if let Some(col) = sel.requires {
-                cache.heat(col);
+                cache.heat(h, col);
             }
         }
         for seg in &self.scores {
@@ -1706,12 +1698,13 @@ impl Program {
             cache
                 .key
                 .extend(scalars.iter().map(|&s| t.scalars[s as usize].to_bits()));
-            if let Some(col) = cache.hot() {
+            let h = cache.hash();
+            if let Some(col) = cache.hot(h) {
                 sel.scores.push(Some(col));
                 continue;
             }
             // Counted after the screening, by the lanes the score runs on (see `SepCache`).
-            let (e, due, at) = cache.entry(0, fleet);
+            let (e, due, at) = cache.entry(h, 0, fleet);
             let found = e.col;
             if found.is_none() && !due {
                 sel.pending.push(at);
@@ -1738,11 +1731,10 @@ impl Program {
                 found
             };
             if let Some(col) = found {
-                cache.heat(col);
+                cache.heat(h, col);
             }
             sel.scores.push(found);
         }
-        sel.generation = cache.generation;
         scratch.sep = cache;
         scratch.sel = sel;
     }
@@ -1789,7 +1781,7 @@ impl Program {
         }
         scratch.sep.store = store;
         if scored > 0 && !sel.pending.is_empty() {
-            (scratch.sep).count(&sel.pending, sel.generation, scored);
+            (scratch.sep).count(&sel.pending, scored);
         }
         scratch.sel = sel;
     }
