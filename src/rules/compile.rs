@@ -1404,6 +1404,16 @@ fn points(factor: f64, g: f64, x: f64) -> f64 {
     if g == 1.0 { factor * x } else { 0.0 }
 }
 
+/// `out[k] = col[ids[k]]`: a fleet column read at the lanes' engineers. Not inlined: inside
+/// [`Program::exec`] the loop reloaded the column's address and length and the lanes' from the
+/// stack at every lane.
+#[inline(never)]
+fn gather(out: &mut [f64], col: &[f64], ids: &[u32]) {
+    for (o, &i) in out.iter_mut().zip(ids) {
+        *o = col[i as usize];
+    }
+}
+
 /// Adds points computed for the whole fleet to the lanes (engineers `a..a + m` when `contig` is
 /// `Some(a)`, else `ids`), column after column for each lane: the same sums as one pass per
 /// column in that order.
@@ -2264,10 +2274,7 @@ impl Program {
                         continue;
                     }
                     alias[out as usize] = Alias::Own;
-                    let c = &cols.cols[col as usize];
-                    for (o, &i) in regs[out as usize][..m].iter_mut().zip(ids) {
-                        *o = c[i as usize];
-                    }
+                    gather(&mut regs[out as usize][..m], &cols.cols[col as usize], ids);
                 }
                 Instr::Skill { key, out } => {
                     if fresh[out as usize] == *epoch {
@@ -2280,10 +2287,7 @@ impl Program {
                         continue;
                     }
                     alias[out as usize] = Alias::Own;
-                    let c = &cols.skill_cols[k];
-                    for (o, &i) in regs[out as usize][..m].iter_mut().zip(ids) {
-                        *o = c[i as usize];
-                    }
+                    gather(&mut regs[out as usize][..m], &cols.skill_cols[k], ids);
                 }
                 Instr::Un { op, a, out } => {
                     let mut o = std::mem::take(&mut regs[out as usize]);
