@@ -691,3 +691,48 @@ fn run_size_and_solver_time_limits_are_clear_errors() {
             .is_some_and(|b| b <= plan.stats().objective)
     );
 }
+
+/// Several tickets missing a declared attribute: a candidate set and a plan report the first of
+/// them in the input, whatever order the screening takes them in (tickets are screened in a
+/// spatial order, in which the last ticket here comes first) and however many threads run it.
+#[test]
+fn the_first_bad_ticket_in_the_input_is_the_one_reported() {
+    let policy = Policy::parse(
+        "floor.policy",
+        "policy \"floor\" version 1\nfield ticket.floor: int in 0..100\nrequire lift: ticket.floor <= 3\n",
+    )
+    .expect("valid policy");
+    let fleet = Fleet::new(vec![engineer("e0", 42.0, -71.0)]).unwrap();
+    let with_floor = |mut t: Ticket| {
+        t.attributes.insert("floor".into(), AttrValue::Int(2));
+        t
+    };
+    // North-east to south-west: the spatial order is the reverse of the input's.
+    let tickets = vec![
+        with_floor(ticket("T-0", 42.3, -70.7)),
+        ticket("T-1", 42.2, -70.8),
+        with_floor(ticket("T-2", 42.1, -70.9)),
+        ticket("T-3", 42.0, -71.0),
+    ];
+    let d = Dispatcher::with_policy(Config::default(), policy);
+    for threads in [1, 2] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        for err in [
+            pool.install(|| d.candidate_set(&fleet, &tickets, now()).map(|_| ()))
+                .unwrap_err(),
+            pool.install(|| d.plan(&fleet, &tickets, now()).map(|_| ()))
+                .unwrap_err(),
+        ] {
+            assert!(
+                matches!(err.kind(), ErrorKind::Attribute { id, field, .. } if id == "T-1" && field == "floor"),
+                "{threads} threads: {err}"
+            );
+        }
+    }
+    // With the two good tickets only, both run.
+    let good = [tickets[0].clone(), tickets[2].clone()];
+    assert_eq!(d.candidate_set(&fleet, &good, now()).unwrap().len(), 2);
+}

@@ -85,6 +85,49 @@ pub(crate) fn km_for_chord(chord: f64) -> f64 {
     2.0 * EARTH_RADIUS_KM * (chord * 0.5).clamp(0.0, 1.0).asin()
 }
 
+/// The positions' indices in Morton (Z-curve) order over their bounding box: positions near each
+/// other come near each other in the order, so work done point after point in this order (a
+/// screening's walks of the grid) finds what the previous points read still in cache. Ties (and
+/// positions in one cell of the 65,536 × 65,536 grid over the box) keep their index order.
+pub(crate) fn morton_order(points: &[LatLon]) -> Vec<u32> {
+    let (mut lat, mut lon) = (
+        (f64::INFINITY, f64::NEG_INFINITY),
+        (f64::INFINITY, f64::NEG_INFINITY),
+    );
+    for p in points {
+        lat = (lat.0.min(p.lat), lat.1.max(p.lat));
+        lon = (lon.0.min(p.lon), lon.1.max(p.lon));
+    }
+    // A coordinate's cell, 0..=65,535 across the box (0 for a box of no width; NaN maps to 0).
+    let cell = |v: f64, (lo, hi): (f64, f64)| {
+        let span = hi - lo;
+        if span > 0.0 {
+            ((v - lo) / span * 65_535.0) as u16
+        } else {
+            0
+        }
+    };
+    // The bits of `v` spread to the even positions of a `u32`.
+    let spread = |v: u16| {
+        let mut x = u32::from(v);
+        x = (x | (x << 8)) & 0x00ff_00ff;
+        x = (x | (x << 4)) & 0x0f0f_0f0f;
+        x = (x | (x << 2)) & 0x3333_3333;
+        (x | (x << 1)) & 0x5555_5555
+    };
+    let mut keyed: Vec<(u32, u32)> = (0u32..)
+        .zip(points)
+        .map(|(i, p)| {
+            (
+                spread(cell(p.lon, lon)) | (spread(cell(p.lat, lat)) << 1),
+                i,
+            )
+        })
+        .collect();
+    keyed.sort_unstable();
+    keyed.into_iter().map(|(_, i)| i).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -153,5 +196,41 @@ mod tests {
             prop_assert!(ulps(d, want) <= 4.0, "{d} vs {want}");
             prop_assert_eq!(d.to_bits(), distance_km(q, p).to_bits());
         });
+    }
+
+    #[test]
+    fn morton_order_is_a_permutation_that_keeps_neighbours_together() {
+        // A 16 x 16 lattice given row by row, and shuffled: the order is a permutation, the same
+        // whatever the input order of equal points' indices, and consecutive points in it are
+        // mostly lattice neighbours (a Z-curve jumps only at the ends of its quadrants).
+        let points: Vec<LatLon> = (0..256)
+            .map(|i| {
+                LatLon::new(
+                    42.0 + f64::from(i / 16) * 0.01,
+                    -71.0 + f64::from(i % 16) * 0.01,
+                )
+            })
+            .collect();
+        let order = morton_order(&points);
+        let mut seen = order.clone();
+        seen.sort_unstable();
+        assert_eq!(seen, (0..256).collect::<Vec<u32>>());
+        // The Z-curve over a 2^k lattice: the first four are the lower-left 2 x 2 block.
+        assert_eq!(&order[..4], &[0, 1, 16, 17]);
+        let near = order
+            .windows(2)
+            .filter(|w| distance_km(points[w[0] as usize], points[w[1] as usize]) < 1.6)
+            .count();
+        assert!(near >= 200, "{near} of 255 steps between neighbours");
+        // Row by row, 15 steps jump across the lattice; the Z-curve makes one such jump.
+        let long = order
+            .windows(2)
+            .filter(|w| distance_km(points[w[0] as usize], points[w[1] as usize]) > 8.0)
+            .count();
+        assert!(long <= 2, "{long} long jumps");
+        // Degenerate boxes: one point, all points equal, none.
+        assert_eq!(morton_order(&points[..1]), vec![0]);
+        assert_eq!(morton_order(&[points[3]; 3]), vec![0, 1, 2]);
+        assert!(morton_order(&[]).is_empty());
     }
 }

@@ -18,8 +18,8 @@ use super::plan::{Assignment, Plan, PlanStats, Reason, StageTimings, Unassigned}
 use super::{MAX_COST, Network, NetworkSolution, flow, greedy, lp};
 use crate::error::{Error, ErrorKind};
 use crate::fleet::Fleet;
-use crate::geo::{Keep, Neighbor, distance_km};
-use crate::model::{Priority, Ticket, validate_tickets};
+use crate::geo::{Keep, Neighbor, distance_km, morton_order};
+use crate::model::{LatLon, Priority, Ticket, validate_tickets};
 use crate::rules::{LimitMeasure, Policy, ScreenScratch};
 
 /// Per-pair adjustments that the time planner ([`sla`](crate::sla)) gives a run: pairs it keeps apart
@@ -209,21 +209,37 @@ impl Dispatcher {
                 priority: s.priority,
             })
         };
-        #[cfg(feature = "parallel")]
-        let per_ticket: Vec<TicketCandidates> = tickets
-            .par_iter()
-            .enumerate()
-            .map_init(ScreenScratch::default, one)
-            .collect::<Result<_, Error>>()?;
-        #[cfg(not(feature = "parallel"))]
-        let per_ticket: Vec<TicketCandidates> = {
-            let mut scratch = ScreenScratch::default();
-            tickets
-                .iter()
-                .enumerate()
-                .map(|t| one(&mut scratch, t))
-                .collect::<Result<_, Error>>()?
+        // Tickets are screened in Morton order of their positions: consecutive tickets then walk
+        // the same part of the grid and read the same engineers, still in cache (a quarter less
+        // time on the generated city L than in the tickets' own order). Each result goes back to
+        // its ticket's place, so the order changes nothing else; the error reported is the first
+        // ticket's in the input.
+        let positions: Vec<LatLon> = tickets.iter().map(|t| t.location).collect();
+        let order = morton_order(&positions);
+        let screen = |scratch: &mut ScreenScratch, &i: &u32| {
+            one(scratch, (i as usize, &tickets[i as usize]))
         };
+        #[cfg(feature = "parallel")]
+        let screened: Vec<Result<TicketCandidates, Error>> = order
+            .par_iter()
+            .map_init(ScreenScratch::default, screen)
+            .collect();
+        #[cfg(not(feature = "parallel"))]
+        let screened: Vec<Result<TicketCandidates, Error>> = {
+            let mut scratch = ScreenScratch::default();
+            order.iter().map(|i| screen(&mut scratch, i)).collect()
+        };
+        let mut by_ticket: Vec<Option<Result<TicketCandidates, Error>>> =
+            std::iter::repeat_with(|| None)
+                .take(tickets.len())
+                .collect();
+        for (&i, r) in order.iter().zip(screened) {
+            by_ticket[i as usize] = Some(r);
+        }
+        let per_ticket: Vec<TicketCandidates> = by_ticket
+            .into_iter()
+            .map(|r| r.expect("the order is a permutation of the tickets"))
+            .collect::<Result<_, Error>>()?;
         let room = |e: usize| screener.room_of(e as u32);
 
         let load_marginal: Vec<Vec<i64>> = match config.load_balancing_per_ticket {
