@@ -577,3 +577,52 @@ mod dispatch_with_policies {
         assert_eq!(custom.require_names(), default.require_names());
     }
 }
+
+/// A run builds only the ticket fields some rule or triage reads, but a policy's embedded tests
+/// see every field: an expectation on a field no rule reads (the ticket's id) still passes (a test
+/// ticket's id is its name), and a wrong one still fails.
+#[test]
+fn embedded_tests_see_the_fields_no_rule_reads() {
+    let policy = |want: &str| {
+        format!(
+            "policy \"t\" version 1\nrequire reach: travel <= 30km\n\
+             test \"fields\" {{\n    ticket t {{ category: \"network\" }}\n    expect t.id == \"{want}\"\n}}\n"
+        )
+    };
+    let p = Policy::parse("t.policy", &policy("t")).expect("the test passes");
+    assert_eq!(p.tests_passed(), 1);
+    let err = Policy::parse("t.policy", &policy("u")).expect_err("the test fails");
+    assert!(err.to_string().contains("`t.id` is \"t\""), "{err}");
+}
+
+/// Fields only a derive reads (the ticket's id, its customer's tier) are built for a run: triage
+/// and the pair program see the derived values.
+#[test]
+fn fields_only_derives_read_are_built() {
+    let p = Policy::parse(
+        "d.policy",
+        "policy \"d\" version 1\n\
+         derive vip when ticket.customer.tier == vip { ticket.priority = P1 }\n\
+         derive seven when ticket.id == \"T-7\" { ticket.min_level = 4 }\n\
+         require skill: engineer.skill(ticket.category) >= ticket.min_level\n",
+    )
+    .expect("valid policy");
+    let mut t = Ticket::new("T-7", LatLon::new(52.0, 4.0), "network", now()).with_min_level(1);
+    t.customer = Some(dispatchkit::Customer {
+        id: "acme".into(),
+        tier: dispatchkit::Tier::Vip,
+        last_engineer: None,
+        excluded_engineers: Vec::new(),
+    });
+    let triage = p.triage(&t, now()).expect("triage");
+    assert_eq!(
+        (triage.priority, triage.min_level),
+        (dispatchkit::Priority::P1, 4)
+    );
+    let level3 = Engineer::new("E-1", LatLon::new(52.0, 4.0), 2).with_skill("network", 3);
+    let ex = p.explain(&t, &level3, now()).expect("explain");
+    assert_eq!(ex.rejected_by.as_deref(), Some("skill"));
+    let other = Ticket::new("T-8", LatLon::new(52.0, 4.0), "network", now()).with_min_level(1);
+    assert_eq!(p.triage(&other, now()).expect("triage").min_level, 1);
+    assert!(p.explain(&other, &level3, now()).expect("explain").eligible);
+}

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use super::ast::*;
 use super::diag::{Diagnostic, Span, suggest};
 use super::print::print_expr;
-use super::schema::{Dim, MAX_TRAVEL_KM, Schema, Ty, unit_info};
+use super::schema::{Builtin, Dim, MAX_TRAVEL_KM, Schema, Ty, unit_info};
 use super::value::Value;
 
 /// Depends on nothing that varies (a constant).
@@ -144,39 +144,72 @@ pub(crate) struct Checked {
     pub reach_km: Option<f64>,
     /// Which engineer fields (by slot) some pair rule or limit reads: the others are not built.
     pub engineer_reads: Vec<bool>,
+    /// Which ticket fields (by slot) some rule reads, or triage hands on (priority, category,
+    /// minimum level, team, escalation, SLA due time, duration): the other built-in fields are
+    /// not built for a run (a policy's embedded tests build every field).
+    pub ticket_reads: Vec<bool>,
 }
 
+/// The ticket's built-in fields that triage reads from the view after the derives.
+const TRIAGE_READS: [Builtin; 7] = [
+    Builtin::Priority,
+    Builtin::Category,
+    Builtin::MinLevel,
+    Builtin::Team,
+    Builtin::Escalated,
+    Builtin::SlaDue,
+    Builtin::Duration,
+];
+
 impl Checked {
-    /// Fills [`Checked::engineer_reads`] from every pair rule and limit.
-    fn find_engineer_reads(mut self) -> Checked {
-        let mut reads = vec![false; self.schema.fields(Subject::Engineer).len()];
-        let exprs = (self.requires.iter()).flat_map(|r| r.guard.iter().chain([&r.cond]));
+    /// Fills [`Checked::engineer_reads`] and [`Checked::ticket_reads`] from every rule.
+    fn find_reads(mut self) -> Checked {
+        let mut reads = Reads {
+            engineer: vec![false; self.schema.fields(Subject::Engineer).len()],
+            ticket: vec![false; self.schema.fields(Subject::Ticket).len()],
+        };
+        let exprs = (self.derives.iter())
+            .flat_map(|d| d.guard.iter().chain(d.assigns.iter().map(|(_, e)| e)));
+        let exprs =
+            exprs.chain((self.requires.iter()).flat_map(|r| r.guard.iter().chain([&r.cond])));
         let exprs =
             exprs.chain((self.scores.iter()).flat_map(|s| s.guard.iter().chain([&s.value])));
         let exprs = exprs.chain((self.limits.iter()).flat_map(|l| l.used.iter().chain([&l.bound])));
         for e in exprs {
-            mark_engineer_reads(&self.schema, e, &mut reads);
+            mark_reads(&self.schema, e, &mut reads);
         }
-        self.engineer_reads = reads;
+        for b in TRIAGE_READS {
+            if let Some(slot) = self.schema.builtin_slot(Subject::Ticket, b) {
+                reads.ticket[slot] = true;
+            }
+        }
+        self.engineer_reads = reads.engineer;
+        self.ticket_reads = reads.ticket;
         self
     }
 }
 
-/// Marks the engineer fields `e` reads (directly, or through `on_shift`).
-fn mark_engineer_reads(schema: &Schema, e: &TExpr, reads: &mut [bool]) {
-    let mut mark = |x: &TExpr| mark_engineer_reads(schema, x, reads);
+/// The fields, by slot, that some rule reads.
+struct Reads {
+    engineer: Vec<bool>,
+    ticket: Vec<bool>,
+}
+
+/// Marks the fields `e` reads (directly, or through `on_shift`).
+fn mark_reads(schema: &Schema, e: &TExpr, reads: &mut Reads) {
+    let mut mark = |x: &TExpr| mark_reads(schema, x, reads);
     match &e.kind {
-        TK::Field(Subject::Engineer, slot) => reads[*slot] = true,
+        TK::Field(Subject::Engineer, slot) => reads.engineer[*slot] = true,
+        TK::Field(Subject::Ticket, slot) => reads.ticket[*slot] = true,
         TK::OnShift(x) => {
             mark(x);
             for name in ["shift_start", "shift_end"] {
                 if let Some(slot) = schema.field(Subject::Engineer, name) {
-                    reads[slot] = true;
+                    reads.engineer[slot] = true;
                 }
             }
         }
         TK::Const(_)
-        | TK::Field(Subject::Ticket, _)
         | TK::Travel
         | TK::TravelTime
         | TK::Now
@@ -427,8 +460,9 @@ pub(crate) fn check(
                 limits,
                 reach_km,
                 engineer_reads: Vec::new(),
+                ticket_reads: Vec::new(),
             }
-            .find_engineer_reads(),
+            .find_reads(),
         ),
         diags,
     )

@@ -167,12 +167,25 @@ fn opt_time(t: Option<DateTime<Utc>>) -> Value {
 
 /// The ticket's fields, before triage.
 pub(crate) fn ticket_view(checked: &Checked, t: &Ticket) -> Result<Vec<Value>, Error> {
+    ticket_fields(checked, t, &checked.ticket_reads)
+}
+
+/// Every field of the ticket, read by a rule or not (for the embedded tests' expectations).
+pub(crate) fn full_ticket_view(checked: &Checked, t: &Ticket) -> Result<Vec<Value>, Error> {
+    ticket_fields(checked, t, &vec![true; checked.schema.ticket.len()])
+}
+
+/// The ticket's fields: the built-ins where `read` (by slot) says so (the others stay missing:
+/// cloning an id no rule reads touched its count, a cache miss a ticket), and every declared
+/// attribute, always checked.
+fn ticket_fields(checked: &Checked, t: &Ticket, read: &[bool]) -> Result<Vec<Value>, Error> {
     let fields = &checked.schema.ticket;
     // Every slot starts missing and each value is written into its slot where it is made (a
     // value chosen by one `match` and then pushed crossed the stack, and its reload stalled).
     let mut out = vec![Value::Missing; fields.len()];
-    for (slot, f) in out.iter_mut().zip(fields) {
+    for ((slot, f), &read) in out.iter_mut().zip(fields).zip(read) {
         match f.source {
+            Source::Builtin(_) if !read => {}
             Source::Attribute => {
                 *slot = attribute(
                     checked,

@@ -895,7 +895,7 @@ impl Policy {
                                     }
                                     d
                                 })?;
-                        let mut view = interp::ticket_view(c, tk)
+                        let mut view = interp::full_ticket_view(c, tk)
                             .map_err(|e| fail(ticket.span, e.to_string()))?;
                         interp::triage(c, &mut view, tk.location, minutes(now));
                         let ty = c.schema.ticket[slot].ty.clone();
