@@ -64,7 +64,11 @@ struct TicketCandidates {
 /// model; [`Dispatcher::plan`] builds one internally.
 #[derive(Debug, Clone)]
 pub struct CandidateSet {
+    /// Each ticket's candidates, in the order they were screened (see `build_candidates`): they
+    /// are freed in the order they were made, which in the tickets' order took twice as long.
     per_ticket: Vec<TicketCandidates>,
+    /// Where each ticket's candidates are in `per_ticket`, by ticket.
+    at: Vec<u32>,
     network: Network,
     penalties: [i64; 4],
     /// Extra cost of engineer e's k-th ticket in this run, in units (empty without load balancing).
@@ -90,6 +94,11 @@ impl CandidateSet {
     /// The unassignment penalty of P1..P4 tickets in thousandths of a point.
     pub fn penalties(&self) -> [i64; 4] {
         self.penalties
+    }
+
+    /// The candidates of ticket `t`.
+    fn of(&self, t: usize) -> &TicketCandidates {
+        &self.per_ticket[self.at[t] as usize]
     }
 }
 
@@ -211,8 +220,8 @@ impl Dispatcher {
         };
         // Tickets are screened in Morton order of their positions: consecutive tickets then walk
         // the same part of the grid and read the same engineers, still in cache (a quarter less
-        // time on the generated city L than in the tickets' own order). Each result goes back to
-        // its ticket's place, so the order changes nothing else; the error reported is the first
+        // time on the generated city L than in the tickets' own order). The candidates stay in
+        // that order, with each ticket's place in `at`; the error reported is the first bad
         // ticket's in the input.
         let positions: Vec<LatLon> = tickets.iter().map(|t| t.location).collect();
         let order = morton_order(&positions);
@@ -229,17 +238,17 @@ impl Dispatcher {
             let mut scratch = ScreenScratch::default();
             order.iter().map(|i| screen(&mut scratch, i)).collect()
         };
-        let mut by_ticket: Vec<Option<Result<TicketCandidates, Error>>> =
-            std::iter::repeat_with(|| None)
-                .take(tickets.len())
-                .collect();
-        for (&i, r) in order.iter().zip(screened) {
-            by_ticket[i as usize] = Some(r);
+        if let Some((_, e)) = (order.iter().zip(&screened))
+            .filter_map(|(&t, r)| r.as_ref().err().map(|e| (t, e)))
+            .min_by_key(|&(t, _)| t)
+        {
+            return Err(e.clone());
         }
-        let per_ticket: Vec<TicketCandidates> = by_ticket
-            .into_iter()
-            .map(|r| r.expect("the order is a permutation of the tickets"))
-            .collect::<Result<_, Error>>()?;
+        let per_ticket: Vec<TicketCandidates> = screened.into_iter().flatten().collect();
+        let mut at = vec![0u32; tickets.len()];
+        for (k, &t) in (0u32..).zip(&order) {
+            at[t as usize] = k;
+        }
         let room = |e: usize| screener.room_of(e as u32);
 
         let load_marginal: Vec<Vec<i64>> = match config.load_balancing_per_ticket {
@@ -273,40 +282,36 @@ impl Dispatcher {
         type TicketArc = (u32, u32, i64);
         let mut arcs: Vec<TicketArc> =
             vec![(0, 0, 0); per_ticket.iter().map(|c| c.eligible.len()).sum()];
-        let mut slices = Vec::with_capacity(per_ticket.len());
+        // The slices in the tickets' order, then handed out in the order of `per_ticket`.
+        let mut slices: Vec<&mut [TicketArc]> = Vec::with_capacity(per_ticket.len());
         let mut rest = arcs.as_mut_slice();
-        for c in &per_ticket {
-            let (head, tail) = rest.split_at_mut(c.eligible.len());
+        for &k in &at {
+            let (head, tail) = rest.split_at_mut(per_ticket[k as usize].eligible.len());
             slices.push(head);
             rest = tail;
         }
-        let fill = |(t, (slice, c)): (usize, (&mut [TicketArc], &TicketCandidates))| {
+        let jobs: Vec<(u32, &mut [TicketArc], &TicketCandidates)> = (order.iter().zip(&per_ticket))
+            .map(|(&t, c)| (t, std::mem::take(&mut slices[t as usize]), c))
+            .collect();
+        let fill = |(t, slice, c): (u32, &mut [TicketArc], &TicketCandidates)| {
             for (a, (n, &cost)) in slice.iter_mut().zip(c.eligible.iter().zip(&c.cost)) {
-                *a = (t as u32, n.index, cost);
+                *a = (t, n.index, cost);
             }
             slice.sort_unstable_by_key(|a| (a.2, a.1));
         };
         #[cfg(feature = "parallel")]
-        slices
-            .into_par_iter()
-            .zip(per_ticket.par_iter())
-            .enumerate()
-            .for_each(fill);
+        jobs.into_par_iter().for_each(fill);
         #[cfg(not(feature = "parallel"))]
-        slices
-            .into_iter()
-            .zip(per_ticket.iter())
-            .enumerate()
-            .for_each(fill);
+        jobs.into_iter().for_each(fill);
         let capacity = (0..fleet.len()).map(room).collect();
         let penalty = tickets
             .iter()
-            .zip(&per_ticket)
-            .map(|(t, c)| {
+            .zip(&at)
+            .map(|(t, &k)| {
                 if t.pinned_engineer.is_some() {
                     pinned
                 } else {
-                    levels[c.priority.index()]
+                    levels[per_ticket[k as usize].priority.index()]
                 }
             })
             .collect();
@@ -318,6 +323,7 @@ impl Dispatcher {
         }
         Ok(CandidateSet {
             per_ticket,
+            at,
             network,
             penalties: levels,
             load_marginal,
@@ -418,8 +424,9 @@ impl Dispatcher {
             general_view,
         )?;
         let mut screening = Screening::default();
-        for c in &set.per_ticket {
-            screening.add(&c.screening);
+        // In the tickets' order (a rule first met earlier is listed first).
+        for t in 0..tickets.len() {
+            screening.add(&set.of(t).screening);
         }
         timings.assemble = clock.elapsed();
 
@@ -592,7 +599,7 @@ impl Dispatcher {
         for (t, e) in solution.assignment.iter().enumerate() {
             if let Some(e) = *e {
                 taken[e as usize] += 1;
-                let p = set.per_ticket[t].priority;
+                let p = set.of(t).priority;
                 let slot = &mut best_taken[e as usize];
                 *slot = Some(slot.map_or(p, |q| q.min(p)));
             }
@@ -602,7 +609,7 @@ impl Dispatcher {
         // and read in ticket order, so that an error is always the first ticket's.
         let breakdown = |(t, ticket): (usize, &Ticket)| -> Option<Result<CostBreakdown, Error>> {
             let e = solution.assignment[t]?;
-            let n = set.per_ticket[t].eligible.iter().find(|n| n.index == e)?;
+            let n = set.of(t).eligible.iter().find(|n| n.index == e)?;
             Some(screener.breakdown(ticket, e, n.distance_km))
         };
         #[cfg(feature = "parallel")]
@@ -612,7 +619,7 @@ impl Dispatcher {
         let mut assignments = Vec::with_capacity(solution.assigned());
         let mut unassigned = Vec::new();
         for ((t, ticket), breakdown) in tickets.iter().enumerate().zip(breakdowns) {
-            let cand = &set.per_ticket[t];
+            let cand = set.of(t);
             match solution.assignment[t] {
                 Some(e) => {
                     let rank = cand
