@@ -161,12 +161,14 @@ impl Dispatcher {
 
     /// Finds and costs every ticket's candidates and builds the assignment model: stages 1–2 of a run.
     /// Parallel over tickets with the `parallel` feature; the result does not depend on the thread
-    /// count. `O(n · (log m + k))` for `n` tickets, `m` engineers and `k` engineers examined per
-    /// ticket.
+    /// count. Tickets are screened in Morton order of their positions (neighbouring tickets read
+    /// the same engineers, still in cache); the set is in the tickets' order. `O(n · (log m + k))`
+    /// for `n` tickets, `m` engineers and `k` engineers examined per ticket.
     ///
     /// # Errors
     /// An invalid configuration value, or the first invalid ticket (empty or duplicate id, bad
-    /// coordinates, minimum level above 5, unknown engineer referenced).
+    /// coordinates, minimum level above 5, unknown engineer referenced, a declared attribute
+    /// missing or mistyped).
     pub fn candidate_set(
         &self,
         fleet: &Fleet,
