@@ -200,9 +200,8 @@ mod tests {
 
     #[test]
     fn morton_order_is_a_permutation_that_keeps_neighbours_together() {
-        // A 16 x 16 lattice given row by row, and shuffled: the order is a permutation, the same
-        // whatever the input order of equal points' indices, and consecutive points in it are
-        // mostly lattice neighbours (a Z-curve jumps only at the ends of its quadrants).
+        // A 16 x 16 lattice given row by row: the order is a permutation, and consecutive points
+        // in it are mostly lattice neighbours (a Z-curve jumps only at the ends of its quadrants).
         let points: Vec<LatLon> = (0..256)
             .map(|i| {
                 LatLon::new(
